@@ -1,0 +1,121 @@
+import datetime as dt
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from webapp.accounts.models import ApiToken, LoginFailure, Profile, Role, hash_token
+from webapp.audit.services import audit_record
+from webapp.core import clock
+from webapp.core.errors import Conflict, ValidationFailed
+from webapp.projects.models import Membership
+
+TOKEN_PREFIX = "wb_"
+
+
+def _apply_role(user, role: str) -> None:
+    # Admins get Django's admin; leads get the admin too, but only the models their permissions allow.
+    user.is_staff = role in (Role.ADMIN, Role.LEAD)
+    user.is_superuser = role == Role.ADMIN
+
+
+@transaction.atomic
+def user_create(*, username: str, role: str, password: str | None = None, email: str = "", actor=None):
+    """Create a user with a role and a stable pseudonym."""
+    if role not in Role.values:
+        raise ValidationFailed(f"role must be one of {', '.join(Role.values)}", field="role")
+    User = get_user_model()
+    if User.objects.filter(username=username).exists():
+        raise Conflict(f"user {username!r} already exists", field="username")
+    user = User(username=username, email=email)
+    _apply_role(user, role)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    profile = Profile.objects.create(user=user, role=role)
+    if role == Role.LEAD:
+        _grant_lead_permissions(user)
+    audit_record(actor=actor, action="user.created", obj=user, payload={"username": username, "role": role,
+                                                                        "pseudonym": profile.pseudonym})
+    return user
+
+
+def _grant_lead_permissions(user) -> None:
+    from django.contrib.auth.models import Permission
+
+    perms = Permission.objects.filter(
+        content_type__app_label="projects", codename__in=["add_project", "change_project", "view_project",
+                                                          "add_membership", "delete_membership", "view_membership"]
+    )
+    user.user_permissions.add(*perms)
+
+
+@transaction.atomic
+def role_change(*, user, role: str, actor) -> None:
+    if role not in Role.values:
+        raise ValidationFailed(f"role must be one of {', '.join(Role.values)}", field="role")
+    profile = Profile.objects.select_for_update().get(user=user)
+    old = profile.role
+    if old == role:
+        return
+    Profile.objects.filter(pk=profile.pk).update(role=role)
+    _apply_role(user, role)
+    user.save(update_fields=["is_staff", "is_superuser"])
+    user.user_permissions.clear()
+    if role == Role.LEAD:
+        _grant_lead_permissions(user)
+    audit_record(actor=actor, action="user.role_changed", obj=user, payload={"from": old, "to": role})
+
+
+@transaction.atomic
+def membership_add(*, project, user, actor) -> Membership:
+    membership, created = Membership.objects.get_or_create(project=project, user=user)
+    if created:
+        audit_record(actor=actor, action="membership.added", obj=membership, project_id=project.pk,
+                     payload={"user_id": user.pk, "username": user.get_username()})
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, project, user, actor) -> None:
+    deleted, _ = Membership.objects.filter(project=project, user=user).delete()
+    if deleted:
+        audit_record(actor=actor, action="membership.removed", object_type="projects.membership",
+                     object_id=f"{project.pk}:{user.pk}", project_id=project.pk,
+                     payload={"user_id": user.pk, "username": user.get_username()})
+
+
+@transaction.atomic
+def token_create(*, user, actor=None) -> str:
+    """Create an API token; return it in plain text (only its hash is stored)."""
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, key_hash=hash_token(raw), prefix=raw[:8], created_at=clock.now())
+    audit_record(actor=actor or user, action="token.created", obj=token, payload={"user_id": user.pk, "prefix": token.prefix})
+    return raw
+
+
+def user_for_token(raw: str):
+    """The active user a bearer token belongs to, or None (one query)."""
+    token = (
+        ApiToken.objects.select_related("user__profile")
+        .filter(key_hash=hash_token(raw), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    return token.user if token else None
+
+
+def login_throttled(*, username: str, ip: str) -> bool:
+    since = clock.now() - dt.timedelta(seconds=settings.WB_LOGIN_WINDOW_SECONDS)
+    recent = LoginFailure.objects.filter(at__gte=since)
+    limit = settings.WB_LOGIN_MAX_FAILURES
+    return recent.filter(username=username).count() >= limit or recent.filter(ip=ip).count() >= limit * 4
+
+
+@transaction.atomic
+def login_failure_record(*, username: str, ip: str) -> None:
+    LoginFailure.objects.create(username=username[:150], ip=ip[:64], at=clock.now())
+    audit_record(actor=None, action="auth.login_failed", object_type="auth.user", object_id=username[:64],
+                 payload={"username": username[:150]})

@@ -1,0 +1,66 @@
+"""Writing and verifying the hash-chained audit trail."""
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+from webapp.audit.models import GENESIS_HASH, AuditEvent
+from webapp.core import clock, context
+
+# Arbitrary constant key for PostgreSQL's advisory lock that serializes chain appends.
+_CHAIN_LOCK_KEY = 0x5EED_A0D17
+
+
+def _lock_chain() -> None:
+    # On SQLite every write transaction already holds the database write lock (IMMEDIATE mode).
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+
+
+def audit_record(*, actor, action: str, obj=None, object_type: str = "", object_id: str = "",
+                 project_id: int | None = None, payload: dict | None = None) -> AuditEvent:
+    """Append one event to the chain. Call it inside the transaction of the change it records,
+    and as late as possible: the chain lock is held until that transaction commits."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_record must run inside the transaction of the change it records")
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+    _lock_chain()
+    last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    ctx = context.current()
+    actor = actor if actor is not None and getattr(actor, "pk", None) else None
+    event = AuditEvent(
+        seq=seq, at=clock.now(), actor=actor, actor_label=actor.get_username() if actor else "",
+        action=action, object_type=object_type, object_id=object_id, project_id=project_id,
+        request_id=ctx.request_id, ip=ctx.ip, payload=payload or {}, prev_hash=prev_hash,
+    )
+    event.hash = event.compute_hash()
+    event.save(force_insert=True)
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    checked: int
+    broken_seq: int | None = None
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_seq is None
+
+
+def audit_verify(batch_size: int = 2000) -> ChainReport:
+    """Walk the chain in order; report the first event whose hash or link does not hold."""
+    expected_prev, expected_seq, checked = GENESIS_HASH, 1, 0
+    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=batch_size):
+        if event.seq != expected_seq:
+            return ChainReport(checked, event.seq, f"sequence gap: expected #{expected_seq}, found #{event.seq}")
+        if event.prev_hash != expected_prev:
+            return ChainReport(checked, event.seq, "prev_hash does not match the previous event's hash")
+        if event.compute_hash() != event.hash:
+            return ChainReport(checked, event.seq, "content does not match its stored hash (edited?)")
+        expected_prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
+    return ChainReport(checked)

@@ -1,0 +1,217 @@
+"""State changes of comparisons, assignments and judgments: one write function each."""
+import datetime as dt
+import random
+from collections import Counter
+
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef
+
+from webapp.audit.services import audit_record
+from webapp.comparisons.models import Assignment, Comparison, Judgment
+from webapp.core import clock
+from webapp.core.errors import Conflict, GuidelineNotAcknowledged, LeaseLost, NotFound, ValidationFailed
+from webapp.guidelines.selectors import current_version_with_ack
+
+_seed_source = random.SystemRandom()
+MAX_RATIONALE_CHARS = 10_000
+MAX_SKIP_REASON_CHARS = 500
+MAX_ACTIVE_MS = 24 * 3600 * 1000
+
+
+def _current_acknowledged_version(*, project, rater):
+    version = current_version_with_ack(project_id=project.pk, user=rater)
+    if version is None:
+        raise Conflict("this project has no published guideline yet; ask a data lead to publish one")
+    if not version.acknowledged:
+        raise GuidelineNotAcknowledged(
+            f"guideline v{version.number} of {project.slug} is new to you: read and acknowledge it before your next task"
+        )
+    return version
+
+
+@transaction.atomic
+def leases_expire(*, now: dt.datetime | None = None, project_id: int | None = None) -> int:
+    """Return expired leases' slots to the pool. Safe to run concurrently (locked rows are skipped)."""
+    return _expire_leases(now=now or clock.now(), project_id=project_id)
+
+
+def _expire_leases(*, now: dt.datetime, project_id: int | None) -> int:
+    # No atomic() of its own: on the next-task path a savepoint would cost two round trips.
+    leases = Assignment.objects.filter(status=Assignment.Status.LEASED, expires_at__lte=now)
+    if project_id is not None:
+        leases = leases.filter(project_id=project_id)
+    expired = list(leases.select_for_update(skip_locked=True).values_list("id", "comparison_id", "rater_id", "project_id"))
+    if not expired:
+        return 0
+    Assignment.objects.filter(pk__in=[row[0] for row in expired]).update(status=Assignment.Status.EXPIRED, finished_at=now)
+    for comparison_id, count in sorted(Counter(row[1] for row in expired).items()):
+        Comparison.objects.filter(pk=comparison_id).update(taken=F("taken") - count)
+    for assignment_id, comparison_id, rater_id, proj_id in expired:
+        audit_record(actor=None, action="assignment.expired", object_type="comparisons.assignment",
+                     object_id=str(assignment_id), project_id=proj_id,
+                     payload={"comparison_id": comparison_id, "rater_id": rater_id})
+    return len(expired)
+
+
+def _serving_queryset():
+    return Assignment.objects.select_related(
+        "guideline_version", "comparison__prompt", "comparison__response_a", "comparison__response_b"
+    )
+
+
+@transaction.atomic
+def assignment_next(*, project, rater, now: dt.datetime | None = None) -> Assignment | None:
+    """Lease the next comparison for `rater`, or return their live lease; None when nothing is left.
+
+    Serving order: comparisons closest to completion first, so finished pairs accumulate.
+    PostgreSQL: FOR UPDATE SKIP LOCKED lets raters race without waiting on each other.
+    SQLite: the IMMEDIATE transaction serializes claims.
+    """
+    now = now or clock.now()
+    version = _current_acknowledged_version(project=project, rater=rater)
+    _expire_leases(now=now, project_id=project.pk)
+    live = (
+        _serving_queryset()
+        .filter(project=project, rater=rater, status=Assignment.Status.LEASED, expires_at__gt=now)
+        .first()
+    )
+    if live is not None:
+        if live.guideline_version_id != version.pk:
+            # Served again, now under the version the rater just acknowledged.
+            Assignment.objects.filter(pk=live.pk).update(guideline_version=version)
+            live.guideline_version = version
+        return live
+    already_seen = Assignment.objects.filter(comparison=OuterRef("pk"), rater=rater)
+    comparison = (
+        Comparison.objects.filter(project=project, taken__lt=project.overlap)
+        .filter(~Exists(already_seen))
+        .select_related("prompt", "response_a", "response_b")
+        .order_by("-taken", "id")
+        .select_for_update(skip_locked=True, of=("self",))
+        .first()
+    )
+    if comparison is None:
+        return None
+    Comparison.objects.filter(pk=comparison.pk).update(taken=F("taken") + 1)
+    assignment = Assignment(
+        project=project, comparison=comparison, rater=rater, guideline_version=version,
+        seed=_seed_source.getrandbits(62), served_at=now,
+        expires_at=now + dt.timedelta(minutes=project.lease_minutes),
+    )
+    assignment.save(force_insert=True)
+    return assignment
+
+
+def _canonical_choice(displayed: str, left_is_a: bool) -> str:
+    if displayed == "left":
+        return Judgment.Choice.A if left_is_a else Judgment.Choice.B
+    if displayed == "right":
+        return Judgment.Choice.B if left_is_a else Judgment.Choice.A
+    return displayed  # tie / both_bad have no side
+
+
+def _validate_answer(*, project, choice, strength, rationale, flags, active_ms) -> None:
+    spec = project.scale_spec
+    allowed = {"left", "right"} | ({"tie"} if spec.allows_tie else set()) | ({"both_bad"} if project.allow_both_bad else set())
+    if choice not in allowed:
+        raise ValidationFailed(f"choice must be one of {', '.join(sorted(allowed))} on this project", field="choice")
+    sided = choice in ("left", "right")
+    levels = {value for value, _ in spec.strengths}
+    if sided and levels and strength not in levels:
+        raise ValidationFailed(f"strength must be one of {sorted(levels)} on this project's scale", field="strength")
+    if (not sided or not levels) and strength is not None:
+        raise ValidationFailed("strength is only given with left or right on a scale that has strengths", field="strength")
+    if not isinstance(rationale, str):
+        raise ValidationFailed("rationale must be a string", field="rationale")
+    if project.rationale_required and not rationale.strip():
+        raise ValidationFailed("this project requires a rationale", field="rationale")
+    if len(rationale) > MAX_RATIONALE_CHARS:
+        raise ValidationFailed(f"rationale is {len(rationale)} characters; the limit is {MAX_RATIONALE_CHARS}", field="rationale")
+    known_flags = set(Judgment.Flag.values)
+    if not isinstance(flags, list) or any(f not in known_flags for f in flags) or len(set(flags)) != len(flags):
+        raise ValidationFailed(f"flags must be a list of distinct values from {sorted(known_flags)}", field="flags")
+    if active_ms is not None and (not isinstance(active_ms, int) or isinstance(active_ms, bool) or not 0 <= active_ms <= MAX_ACTIVE_MS):
+        raise ValidationFailed("active_ms must be a whole number of milliseconds", field="active_ms")
+
+
+def _validate_key(key: str) -> None:
+    if not key or len(key) > 100 or not key.isascii() or not key.isprintable():
+        raise ValidationFailed("an Idempotency-Key of 1 to 100 printable ASCII characters is required", field="Idempotency-Key")
+
+
+@transaction.atomic
+def judgment_submit(*, assignment_id: int, rater, choice: str, strength: int | None = None, rationale: str = "",
+                    flags: list | None = None, active_ms: int | None = None, idempotency_key: str,
+                    now: dt.datetime | None = None) -> tuple[Judgment, bool]:
+    """Store the rater's judgment; return (judgment, created).
+
+    The same idempotency key returns the first judgment and writes nothing. On an assignment the
+    rater already judged, a new key stores a correction that supersedes the previous judgment.
+    """
+    now = now or clock.now()
+    flags = [] if flags is None else flags
+    _validate_key(idempotency_key)
+    assignment = (
+        Assignment.objects.select_for_update(of=("self",)).select_related("project")
+        .filter(pk=assignment_id, rater=rater).first()
+    )
+    if assignment is None:
+        raise NotFound("no such assignment of yours")
+    # Checked under the assignment lock, so a concurrent duplicate sees the first one's row.
+    earlier = Judgment.objects.filter(rater=rater, idempotency_key=idempotency_key).first()
+    if earlier is not None:
+        if earlier.assignment_id != assignment.pk:
+            raise Conflict("this Idempotency-Key was already used for another assignment", field="Idempotency-Key")
+        return earlier, False
+    _validate_answer(project=assignment.project, choice=choice, strength=strength, rationale=rationale,
+                     flags=flags, active_ms=active_ms)
+    previous = None
+    if assignment.status == Assignment.Status.SUBMITTED:
+        previous = assignment.judgments.filter(superseded_by__isnull=True).order_by("-id").first()
+    elif not assignment.is_live(now):
+        raise LeaseLost(
+            "your lease on this task ended (it expired or was skipped) and the pair went back to the pool; "
+            "this judgment was not saved. Ask for the next task."
+        )
+    judgment = Judgment(
+        assignment=assignment, comparison_id=assignment.comparison_id, rater=rater,
+        guideline_version_id=assignment.guideline_version_id,
+        choice=_canonical_choice(choice, assignment.left_is_a), choice_displayed=choice,
+        display_order=assignment.display_order, strength=strength, rationale=rationale, flags=flags,
+        served_at=assignment.served_at, submitted_at=now, active_ms=active_ms,
+        idempotency_key=idempotency_key, supersedes=previous,
+    )
+    judgment.save(force_insert=True)
+    if previous is None:
+        Assignment.objects.filter(pk=assignment.pk).update(status=Assignment.Status.SUBMITTED, finished_at=now)
+        Comparison.objects.filter(pk=assignment.comparison_id).update(judged=F("judged") + 1)
+    audit_record(
+        actor=rater, action="judgment.superseded" if previous else "judgment.submitted", obj=judgment,
+        project_id=assignment.project_id,
+        payload={"assignment_id": assignment.pk, "comparison_id": assignment.comparison_id,
+                 "guideline_version_id": assignment.guideline_version_id, "choice": judgment.choice,
+                 "strength": strength, "supersedes": previous.pk if previous else None},
+    )
+    return judgment, True
+
+
+@transaction.atomic
+def assignment_skip(*, assignment_id: int, rater, reason: str, now: dt.datetime | None = None) -> Assignment:
+    """Give a leased task back with a reason; the rater will not be served it again."""
+    now = now or clock.now()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("say why you skip this task", field="reason")
+    if len(reason) > MAX_SKIP_REASON_CHARS:
+        raise ValidationFailed(f"the reason is over {MAX_SKIP_REASON_CHARS} characters", field="reason")
+    assignment = Assignment.objects.select_for_update().filter(pk=assignment_id, rater=rater).first()
+    if assignment is None:
+        raise NotFound("no such assignment of yours")
+    if not assignment.is_live(now):
+        raise LeaseLost("this task is no longer leased to you (submitted, skipped or expired)")
+    Assignment.objects.filter(pk=assignment.pk).update(status=Assignment.Status.SKIPPED, finished_at=now, skip_reason=reason)
+    Comparison.objects.filter(pk=assignment.comparison_id).update(taken=F("taken") - 1)
+    audit_record(actor=rater, action="assignment.skipped", obj=assignment, project_id=assignment.project_id,
+                 payload={"comparison_id": assignment.comparison_id, "reason": reason})
+    assignment.status, assignment.skip_reason = Assignment.Status.SKIPPED, reason
+    return assignment

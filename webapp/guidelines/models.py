@@ -1,0 +1,65 @@
+import hashlib
+
+from django.conf import settings
+from django.db import models
+
+from webapp.projects.models import Project
+
+
+def body_sha256(body_md: str) -> str:
+    return hashlib.sha256(body_md.encode("utf-8")).hexdigest()
+
+
+class ImmutableQuerySet(models.QuerySet):
+    """Published rows never change; the database trigger enforces it too (see migrations)."""
+
+    def update(self, **kwargs):
+        raise TypeError(f"{self.model._meta.verbose_name_plural} are immutable once published")
+
+    def delete(self):
+        raise TypeError(f"{self.model._meta.verbose_name_plural} are immutable once published")
+
+
+class GuidelineVersionQuerySet(ImmutableQuerySet):
+    def current_for(self, project) -> "GuidelineVersion | None":
+        return self.filter(project=project).order_by("-number").first()
+
+
+class GuidelineVersion(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="guideline_versions")
+    number = models.PositiveIntegerField()
+    body_md = models.TextField()
+    sha256 = models.CharField(max_length=64)
+    change_note = models.CharField(max_length=500, blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    published_at = models.DateTimeField()
+
+    objects = GuidelineVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["project", "number"]
+        constraints = [models.UniqueConstraint(fields=["project", "number"], name="guideline_version_unique")]
+
+    def __str__(self):
+        return f"{self.project.slug} guideline v{self.number}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("a published guideline version is immutable; publish a new version instead")
+        self.sha256 = body_sha256(self.body_md)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("a published guideline version is immutable")
+
+
+class Acknowledgement(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="acknowledgements")
+    version = models.ForeignKey(GuidelineVersion, on_delete=models.PROTECT, related_name="acknowledgements")
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "version"], name="acknowledgement_unique")]
+
+    def __str__(self):
+        return f"{self.user} acknowledged {self.version}"

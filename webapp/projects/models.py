@@ -1,0 +1,77 @@
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+
+class Scale(models.TextChoices):
+    BINARY = "binary", "Binary (left or right)"
+    BINARY_TIE = "binary_tie", "Binary with tie"
+    FOUR_LEVEL = "four_level", "Four-level strength (Llama 2 style)"
+    SEVEN_POINT = "seven_point", "Seven-point A-to-B scale"
+
+
+@dataclass(frozen=True)
+class ScaleSpec:
+    """What a rater may answer on a scale. Strength is a magnitude, the same whichever side won."""
+
+    allows_tie: bool
+    strengths: tuple[tuple[int, str], ...]  # (value, label), weakest first; () means no strength asked
+
+    def as_dict(self) -> dict:
+        return {"allows_tie": self.allows_tie, "strengths": [{"value": v, "label": l} for v, l in self.strengths]}
+
+
+SCALE_SPECS = {
+    Scale.BINARY: ScaleSpec(allows_tie=False, strengths=()),
+    Scale.BINARY_TIE: ScaleSpec(allows_tie=True, strengths=()),
+    Scale.FOUR_LEVEL: ScaleSpec(
+        allows_tie=False,
+        strengths=((1, "Negligibly better / unsure"), (2, "Slightly better"), (3, "Better"), (4, "Significantly better")),
+    ),
+    # Seven points: 3 strengths on either side of a tie in the middle.
+    Scale.SEVEN_POINT: ScaleSpec(
+        allows_tie=True, strengths=((1, "Slightly better"), (2, "Better"), (3, "Much better"))
+    ),
+}
+
+
+class Project(models.Model):
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    overlap = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text="How many raters judge each comparison.",
+    )
+    scale = models.CharField(max_length=16, choices=Scale.choices, default=Scale.BINARY_TIE)
+    allow_both_bad = models.BooleanField(default=False)
+    rationale_required = models.BooleanField(default=False)
+    lease_minutes = models.PositiveSmallIntegerField(default=10, validators=[MinValueValidator(1)])
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
+
+    class Meta:
+        ordering = ["slug"]
+        constraints = [models.CheckConstraint(condition=models.Q(overlap__gte=1), name="project_overlap_positive")]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def scale_spec(self) -> ScaleSpec:
+        return SCALE_SPECS[Scale(self.scale)]
+
+
+class Membership(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "user"], name="membership_unique")]
+
+    def __str__(self):
+        return f"{self.user} in {self.project}"

@@ -1,0 +1,32 @@
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from webapp.audit.services import audit_record
+from webapp.core.errors import Conflict, ValidationFailed
+from webapp.projects.models import Membership, Project, Scale
+
+
+@transaction.atomic
+def project_create(*, slug: str, name: str, actor, overlap: int = 3, scale: str = Scale.BINARY_TIE,
+                   allow_both_bad: bool = False, rationale_required: bool = False, lease_minutes: int = 10,
+                   description: str = "") -> Project:
+    """Create a project; its creator becomes a member."""
+    if Project.objects.filter(slug=slug).exists():
+        raise Conflict(f"project {slug!r} already exists", field="slug")
+    if scale not in Scale.values:
+        raise ValidationFailed(f"scale must be one of {', '.join(Scale.values)}", field="scale")
+    project = Project(slug=slug, name=name, overlap=overlap, scale=scale, allow_both_bad=allow_both_bad,
+                      rationale_required=rationale_required, lease_minutes=lease_minutes,
+                      description=description, created_by=actor)
+    try:
+        project.full_clean(exclude=["created_by"])
+    except ValidationError as error:
+        field, problems = next(iter(error.message_dict.items()))
+        raise ValidationFailed(f"{field}: {' '.join(problems)}", field=field) from None
+    project.save()
+    if actor is not None:
+        Membership.objects.create(project=project, user=actor)
+    audit_record(actor=actor, action="project.created", obj=project, project_id=project.pk,
+                 payload={"slug": slug, "overlap": overlap, "scale": scale, "allow_both_bad": allow_both_bad,
+                          "rationale_required": rationale_required, "lease_minutes": lease_minutes})
+    return project

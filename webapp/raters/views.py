@@ -1,0 +1,101 @@
+"""Rater-facing pages. The task page itself talks to the JSON API (webapp/comparisons/api.py)."""
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from webapp.accounts.services import login_failure_record, login_throttled
+from webapp.comparisons.models import Assignment, Judgment
+from webapp.core.errors import DomainError
+from webapp.core.middleware import client_ip
+from webapp.core.rendering import pygments_css, render_markdown
+from webapp.guidelines import services as guideline_services
+from webapp.guidelines.selectors import current_version_with_ack
+from webapp.projects.selectors import project_for_member, projects_visible_to, role_of
+
+
+def _member_project_or_404(slug, user):
+    try:
+        return project_for_member(slug=slug, user=user)
+    except DomainError:
+        raise Http404("no such project of yours") from None
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request):
+    if request.method == "GET":
+        return render(request, "raters/login.html", {"next": request.GET.get("next", "")})
+    username, ip = request.POST.get("username", "").strip(), client_ip(request)
+    if login_throttled(username=username, ip=ip):
+        return render(request, "raters/login.html", {"error": "Too many failed log-ins. Wait 15 minutes and try again.",
+                                                     "username": username}, status=429)
+    user = authenticate(request, username=username, password=request.POST.get("password", ""))
+    if user is None:
+        login_failure_record(username=username, ip=ip)
+        return render(request, "raters/login.html", {"error": "Wrong username or password.", "username": username}, status=401)
+    login(request, user)
+    target = request.POST.get("next", "")
+    return redirect(target if target.startswith("/") and not target.startswith("//") else "home")
+
+
+@require_http_methods(["POST"])
+def logout_view(request):
+    logout(request)
+    return redirect("login")
+
+
+@login_required
+def home(request):
+    projects = list(projects_visible_to(request.user).order_by("name"))
+    done = _done_counts(request.user)
+    return render(request, "raters/home.html", {
+        "projects": [(p, done.get(p.pk, 0)) for p in projects], "role": role_of(request.user),
+    })
+
+
+def _done_counts(user) -> dict[int, int]:
+    rows = (Assignment.objects.filter(rater=user, status=Assignment.Status.SUBMITTED)
+            .values("project_id").annotate(n=Count("id")))
+    return {row["project_id"]: row["n"] for row in rows}
+
+
+@login_required
+def guideline_page(request, slug):
+    project = _member_project_or_404(slug, request.user)
+    version = current_version_with_ack(project_id=project.pk, user=request.user)
+    if request.method == "POST":
+        try:
+            guideline_services.guideline_acknowledge(user=request.user, project=project,
+                                                     number=int(request.POST.get("version", "0")))
+        except (DomainError, ValueError) as error:
+            messages.error(request, str(error))
+            return redirect("guideline", slug=slug)
+        return redirect("task", slug=slug)
+    return render(request, "raters/guideline.html", {
+        "project": project, "version": version,
+        "body_html": render_markdown(version.body_md) if version else "",
+    })
+
+
+@login_required
+def task_page(request, slug):
+    project = _member_project_or_404(slug, request.user)
+    version = current_version_with_ack(project_id=project.pk, user=request.user)
+    if version is None or not version.acknowledged:
+        return redirect("guideline", slug=slug)
+    done = Assignment.objects.filter(rater=request.user, project=project, status=Assignment.Status.SUBMITTED).count()
+    return render(request, "raters/task.html", {
+        "project": project, "version": version, "done": done, "pygments_css": pygments_css(),
+        "scale": {"name": project.scale, **project.scale_spec.as_dict()},
+    })
+
+
+@login_required
+def my_judgments(request, slug):
+    project = _member_project_or_404(slug, request.user)
+    judgments = (Judgment.objects.filter(rater=request.user, comparison__project=project)
+                 .select_related("guideline_version").order_by("-submitted_at")[:200])
+    return render(request, "raters/mine.html", {"project": project, "judgments": judgments})

@@ -90,7 +90,8 @@ def _database_config() -> dict:
             "timeout": 30,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         },
-        "TEST": {"NAME": env_str("WB_SQLITE_TEST_PATH", "") or None},
+        # A file, not shared-cache memory: concurrency tests need real locking and busy timeouts.
+        "TEST": {"NAME": env_str("WB_SQLITE_TEST_PATH", "") or str(VAR_DIR / "test.sqlite3")},
     }
 
 
@@ -145,6 +146,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
         "polling_interval": 0.2,
     }
+CELERY_TASK_DEFAULT_QUEUE = env_str("WB_CELERY_QUEUE", "celery")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -1,0 +1,335 @@
+"""Simulate concurrent raters against a running server, then check the database.
+
+    .venv/bin/python bench/rater_load.py --url http://127.0.0.1:8001 --project bench \\
+        --tokens var/bench/tokens.txt --raters 32 --duration 20 --database-url postgres://...
+
+Each rater loops: POST /api/v1/projects/{slug}/assignments/next, then POST
+/api/v1/assignments/{id}/judgment with an Idempotency-Key and a random valid answer for the
+project's scale. It starts no server and imports no Django: the client is asyncio + aiohttp on
+keep-alive connections (it shares the CPU with the server, so it must stay cheap), and the
+checks read PostgreSQL with psycopg. Prints judgments/s and next/submit latency percentiles;
+exits 1 if an integrity check fails, 2 if nothing could be measured.
+"""
+import argparse
+import asyncio
+import json
+import os
+import random
+import resource
+import sys
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+TRANSPORT_RETRIES = 3
+TARGET_JUDGMENTS_PER_S = 200
+TARGET_P95_MS = 100
+
+
+@dataclass
+class Config:
+    url: str
+    project: str
+    tokens: list[str]
+    duration: float
+    warmup: float
+    max_judgments: int | None
+    timeout: float
+    seed: int
+    run_id: str = field(default_factory=lambda: "bench-" + uuid.uuid4().hex[:12])
+
+
+@dataclass
+class Results:
+    """What the clients saw. Latencies (ms) and counts only cover the measured window."""
+
+    next_ms: list[float] = field(default_factory=list)
+    submit_ms: list[float] = field(default_factory=list)
+    judged_in_window: int = 0
+    acknowledged: set[int] = field(default_factory=set)  # judgment ids from 201 (or an idempotent replay)
+    replays: int = 0
+    errors: Counter = field(default_factory=Counter)
+    exhausted: int = 0  # raters who got 204: nothing left to judge
+    window: tuple[float, float] = (0.0, 0.0)
+
+
+def answer_for(scale: dict, allow_both_bad: bool, rationale_required: bool, rng: random.Random) -> dict:
+    """A random valid judgment body for the scale the assignment payload describes."""
+    choices = ["left", "right"] + (["tie"] if scale.get("allows_tie") else []) + (["both_bad"] if allow_both_bad else [])
+    choice = rng.choice(choices)
+    body = {"choice": choice, "active_ms": rng.randint(2_000, 60_000)}
+    strengths = [level[0] if isinstance(level, list) else level for level in scale.get("strengths", [])]
+    if choice in ("left", "right") and strengths:
+        body["strength"] = rng.choice(strengths)
+    if rationale_required:
+        body["rationale"] = "bench: the chosen side answers the question."
+    return body
+
+
+async def post(session: aiohttp.ClientSession, url: str, headers: dict, body: bytes | None = None):
+    """POST with retries on transport errors only; return (status, headers, body bytes)."""
+    for attempt in range(TRANSPORT_RETRIES):
+        try:
+            async with session.post(url, data=body, headers=headers) as resp:
+                return resp.status, resp.headers, await resp.read()
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            if attempt == TRANSPORT_RETRIES - 1:
+                raise
+            await asyncio.sleep(0.05)
+
+
+class Rater:
+    def __init__(self, index: int, token: str, cfg: Config, results: Results, stop: asyncio.Event):
+        self.index, self.cfg, self.results, self.stop = index, cfg, results, stop
+        self.auth = {"Authorization": f"Bearer {token}"}
+        self.rng = random.Random(cfg.seed * 1000 + index)
+        self.next_url = f"{cfg.url}/api/v1/projects/{cfg.project}/assignments/next"
+
+    async def run(self, session: aiohttp.ClientSession, start: float) -> None:
+        n = 0
+        while not self.stop.is_set():
+            t0 = time.perf_counter()
+            try:
+                status, _, raw = await post(session, self.next_url, self.auth)
+            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+                self._error("next", type(error).__name__)
+                await asyncio.sleep(0.1)
+                continue
+            t1 = time.perf_counter()
+            if status == 204:
+                self.results.exhausted += 1
+                return
+            if status != 200:
+                self._error("next", status, raw)
+                await asyncio.sleep(0.1)
+                continue
+            payload = json.loads(raw)
+            await self._submit(session, payload, f"{self.cfg.run_id}-{self.index}-{n}", start, t0, t1)
+            n += 1
+
+    async def _submit(self, session, payload: dict, key: str, start: float, t_next: float, t_next_done: float) -> None:
+        body = answer_for(payload["scale"], payload["allow_both_bad"], payload["rationale_required"], self.rng)
+        url = f"{self.cfg.url}/api/v1/assignments/{payload['assignment_id']}/judgment"
+        headers = {**self.auth, "Idempotency-Key": key, "Content-Type": "application/json"}
+        t2 = time.perf_counter()
+        try:
+            status, resp_headers, raw = await post(session, url, headers, json.dumps(body).encode())
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            self._error("submit", type(error).__name__)
+            return
+        t3 = time.perf_counter()
+        if status not in (200, 201):
+            self._error("submit", status, raw)
+            return
+        self.results.acknowledged.add(json.loads(raw)["judgment_id"])
+        self.results.replays += status == 200
+        if start + self.cfg.warmup <= t_next and t3 <= start + self.cfg.warmup + self.cfg.duration:
+            self.results.next_ms.append((t_next_done - t_next) * 1000)
+            self.results.submit_ms.append((t3 - t2) * 1000)
+            self.results.judged_in_window += 1
+        if self.cfg.max_judgments and len(self.results.acknowledged) >= self.cfg.max_judgments:
+            self.stop.set()
+
+    def _error(self, call: str, what, raw: bytes = b"") -> None:
+        detail = ""
+        if raw:
+            try:
+                detail = " " + json.loads(raw).get("error", "")
+            except (ValueError, AttributeError):
+                detail = ""
+        self.results.errors[f"{call} {what}{detail}"] += 1
+
+
+async def run_load(cfg: Config) -> Results:
+    results, stop = Results(), asyncio.Event()
+    connector = aiohttp.TCPConnector(limit=len(cfg.tokens), keepalive_timeout=60, force_close=False)
+    timeout = aiohttp.ClientTimeout(total=cfg.timeout)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout, cookie_jar=aiohttp.DummyCookieJar(),
+                                     auto_decompress=False, skip_auto_headers=("User-Agent",)) as session:
+        raters = [Rater(i, token, cfg, results, stop) for i, token in enumerate(cfg.tokens)]
+        start = time.perf_counter()
+        results.window = (start + cfg.warmup, start + cfg.warmup + cfg.duration)
+        tasks = [asyncio.create_task(r.run(session, start)) for r in raters]
+        # After the deadline every rater finishes its current next → submit pair, so no lease is left open.
+        await asyncio.wait(tasks, timeout=cfg.warmup + cfg.duration)
+        stop.set()
+        await asyncio.gather(*tasks)
+    return results
+
+
+# --- reporting ---------------------------------------------------------------------------
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile of an ascending list."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, min(len(sorted_values), round(q / 100 * len(sorted_values) + 0.5)))
+    return sorted_values[rank - 1]
+
+
+def latency_row(name: str, values: list[float]) -> str:
+    v = sorted(values)
+    cells = [percentile(v, q) for q in (50, 95, 99)] + [v[-1] if v else float("nan")]
+    return f"  {name:<8}{len(v):>8}" + "".join(f"{c:>9.1f}" for c in cells)
+
+
+def cpu_busy_seconds() -> tuple[float, float]:
+    """(busy, total) jiffies of all CPUs from /proc/stat, in seconds."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    hz = os.sysconf("SC_CLK_TCK")
+    return (sum(fields) - idle) / hz, sum(fields) / hz
+
+
+def print_load_report(cfg: Config, r: Results, client_cpu: float, machine_busy: float) -> None:
+    window = cfg.duration
+    requests = len(r.next_ms) + len(r.submit_ms)
+    print(f"rater load: {len(cfg.tokens)} raters on {cfg.url} project {cfg.project}, "
+          f"{window:.1f} s measured after {cfg.warmup:.1f} s warm-up (run id {cfg.run_id})")
+    print(f"  judgments/s {r.judged_in_window / window:>9.1f}   ({r.judged_in_window} in the window, "
+          f"{len(r.acknowledged)} acknowledged in all, {r.replays} idempotent replays)")
+    print(f"  requests/s  {requests / window:>9.1f}")
+    print(f"  latency ms {'n':>7}{'p50':>9}{'p95':>9}{'p99':>9}{'max':>9}")
+    print(latency_row("next", r.next_ms))
+    print(latency_row("submit", r.submit_ms))
+    errors = ", ".join(f"{k}: {v}" for k, v in r.errors.most_common()) or "none"
+    print(f"  errors      {errors}")
+    if r.exhausted:
+        print(f"  {r.exhausted} raters ran out of comparisons (204)")
+    total_requests = 2 * len(r.acknowledged) or 1
+    print(f"  client CPU  {client_cpu:.2f} s ({client_cpu / (window + cfg.warmup) * 100:.0f}% of one core, "
+          f"{client_cpu / total_requests * 1000:.2f} ms per request)")
+    print(f"  machine     {os.cpu_count()} CPUs, {machine_busy * 100:.0f}% busy during the run, "
+          f"load average {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+
+
+# --- integrity checks ------------------------------------------------------------------------
+
+CHECKS = {
+    "no comparison has more live assignments or judgments than the project's overlap": """
+        SELECT c.id FROM comparisons_comparison c
+        WHERE c.project_id = %(project)s AND (
+            c.taken > %(overlap)s
+            OR (SELECT count(*) FROM comparisons_assignment a
+                WHERE a.comparison_id = c.id AND a.status IN ('leased', 'submitted')) > %(overlap)s
+            OR (SELECT count(*) FROM comparisons_judgment j
+                WHERE j.comparison_id = c.id
+                  AND NOT EXISTS (SELECT 1 FROM comparisons_judgment s WHERE s.supersedes_id = j.id)) > %(overlap)s)""",
+    "no rater was assigned one comparison twice": """
+        SELECT rater_id, comparison_id FROM comparisons_assignment WHERE project_id = %(project)s
+        GROUP BY rater_id, comparison_id HAVING count(*) > 1""",
+    "no rater has two live judgments on one comparison": """
+        SELECT j.rater_id, j.comparison_id FROM comparisons_judgment j
+        JOIN comparisons_comparison c ON c.id = j.comparison_id AND c.project_id = %(project)s
+        WHERE NOT EXISTS (SELECT 1 FROM comparisons_judgment s WHERE s.supersedes_id = j.id)
+        GROUP BY j.rater_id, j.comparison_id HAVING count(*) > 1""",
+    "every submitted assignment has exactly one live judgment": """
+        SELECT a.id FROM comparisons_assignment a
+        WHERE a.project_id = %(project)s AND a.status = 'submitted' AND (
+            SELECT count(*) FROM comparisons_judgment j WHERE j.assignment_id = a.id
+              AND NOT EXISTS (SELECT 1 FROM comparisons_judgment s WHERE s.supersedes_id = j.id)) <> 1""",
+    "comparison counters (taken, judged) match the assignments": """
+        SELECT c.id FROM comparisons_comparison c
+        LEFT JOIN (SELECT comparison_id,
+                          count(*) FILTER (WHERE status IN ('leased', 'submitted')) AS taken,
+                          count(*) FILTER (WHERE status = 'submitted') AS judged
+                   FROM comparisons_assignment WHERE project_id = %(project)s GROUP BY comparison_id) a
+               ON a.comparison_id = c.id
+        WHERE c.project_id = %(project)s
+          AND (c.taken <> coalesce(a.taken, 0) OR c.judged <> coalesce(a.judged, 0))""",
+}
+
+
+def check_database(database_url: str, cfg: Config, r: Results) -> bool:
+    import psycopg
+
+    ok = True
+
+    def report(passed: bool, text: str) -> None:
+        nonlocal ok
+        ok &= passed
+        print(f"  [{'ok' if passed else 'FAIL'}] {text}")
+
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT id, overlap FROM projects_project WHERE slug = %s", [cfg.project]).fetchone()
+        if row is None:
+            print(f"  [FAIL] no project {cfg.project!r} in this database")
+            return False
+        params = {"project": row[0], "overlap": row[1], "keys": cfg.run_id + "-%"}
+        print(f"integrity (project {cfg.project}, overlap {row[1]}):")
+        stored = {jid for (jid,) in conn.execute(
+            "SELECT j.id FROM comparisons_judgment j JOIN comparisons_assignment a ON a.id = j.assignment_id "
+            "WHERE a.project_id = %(project)s AND j.idempotency_key LIKE %(keys)s", params)}
+        lost, unacked = r.acknowledged - stored, stored - r.acknowledged
+        report(not lost and not unacked,
+               f"judgments stored = acknowledged: {len(stored)} = {len(r.acknowledged)}"
+               + (f" (lost {sorted(lost)[:10]}, stored but unacknowledged {sorted(unacked)[:10]})" if lost or unacked else ""))
+        for text, query in CHECKS.items():
+            bad = conn.execute(query, params).fetchall()
+            report(not bad, text + (f": {len(bad)} violations, e.g. {bad[:5]}" if bad else ""))
+        audited = conn.execute(
+            "SELECT count(*) FROM audit_auditevent WHERE action = 'judgment.submitted' "
+            "AND object_type = 'comparisons.judgment' AND object_id = ANY(%(ids)s)",
+            {"ids": [str(i) for i in stored]}).fetchone()[0]
+        report(audited == len(stored), f"one judgment.submitted audit event per stored judgment: {audited} = {len(stored)}")
+        lo, hi, n = conn.execute("SELECT min(seq), max(seq), count(*) FROM audit_auditevent").fetchone()
+        report(n == 0 or hi - lo + 1 == n, f"audit chain has no sequence gaps ({n} events)")
+        leased = conn.execute("SELECT count(*) FROM comparisons_assignment WHERE project_id = %(project)s "
+                              "AND status = 'leased'", params).fetchone()[0]
+        print(f"  leases still open in the project: {leased}")
+    return ok
+
+
+def parse_args() -> tuple[Config, str | None]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", required=True, help="server base URL, e.g. http://127.0.0.1:8001")
+    parser.add_argument("--project", required=True, help="project slug")
+    parser.add_argument("--tokens", type=Path, required=True, help="file of API tokens, one per line")
+    parser.add_argument("--raters", type=int, default=32, help="concurrent raters (default 32; tokens are reused if fewer)")
+    parser.add_argument("--duration", type=float, default=20, help="measured seconds (default 20)")
+    parser.add_argument("--warmup", type=float, default=2, help="seconds before measuring (default 2)")
+    parser.add_argument("--judgments", type=int, help="stop once this many judgments are acknowledged")
+    parser.add_argument("--timeout", type=float, default=30, help="per-request timeout in seconds")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"),
+                        help="PostgreSQL URL for the integrity checks (default $DATABASE_URL)")
+    args = parser.parse_args()
+    tokens = [line.strip() for line in args.tokens.read_text().splitlines() if line.strip()]
+    if len(tokens) < args.raters:
+        # Two raters on one token would race for the same lease; refuse rather than mis-measure.
+        parser.error(f"{args.tokens} has {len(tokens)} tokens; --raters {args.raters} needs as many")
+    cfg = Config(url=args.url.rstrip("/"), project=args.project, tokens=tokens[:args.raters], duration=args.duration,
+                 warmup=args.warmup, max_judgments=args.judgments, timeout=args.timeout, seed=args.seed)
+    return cfg, args.database_url
+
+
+def main() -> int:
+    cfg, database_url = parse_args()
+    cpu0, (busy0, total0) = resource.getrusage(resource.RUSAGE_SELF), cpu_busy_seconds()
+    results = asyncio.run(run_load(cfg))
+    cpu1, (busy1, total1) = resource.getrusage(resource.RUSAGE_SELF), cpu_busy_seconds()
+    client_cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    print_load_report(cfg, results, client_cpu, (busy1 - busy0) / max(total1 - total0, 1e-9))
+    if not results.judged_in_window:
+        print("nothing was measured: is the server up, and the project ready?", file=sys.stderr)
+    if database_url:
+        ok = check_database(database_url, cfg, results)
+    else:
+        ok = True
+        print("integrity: skipped (no --database-url or $DATABASE_URL)")
+    submit_p95 = percentile(sorted(results.submit_ms), 95)
+    next_p95 = percentile(sorted(results.next_ms), 95)
+    met = results.judged_in_window / cfg.duration >= TARGET_JUDGMENTS_PER_S and max(next_p95, submit_p95) < TARGET_P95_MS
+    print(f"target (>= {TARGET_JUDGMENTS_PER_S} judgments/s, p95 < {TARGET_P95_MS} ms for next and submit): "
+          f"{'met' if met else 'NOT met'}; integrity: {'ok' if ok else 'FAILED'}")
+    if not ok:
+        return 1
+    return 0 if results.judged_in_window else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""A real headless Chromium (Playwright, sync API) against pytest-django's live server.
+
+Playwright's sync API runs an asyncio event loop in the test thread, and Django refuses ORM
+calls from a thread with a running loop (SynchronousOnlyOperation). The tests call the ORM only
+between browser actions, never concurrently with them, which is the case Django documents
+DJANGO_ALLOW_ASYNC_UNSAFE for.
+"""
+import os
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps trying to reach the network, which is closed here.
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+TIMEOUT_MS = 10_000
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    # Every test creates five users and logs in through the form: PBKDF2 would dominate the runtime.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STATICFILES_DIRS = [__import__("pathlib").Path(__file__).resolve().parents[2] / "webapp" / "static"]  # TEMP
+
+
+@pytest.fixture(scope="session")
+def playwright():
+    with sync_playwright() as instance:
+        yield instance
+
+
+@pytest.fixture
+def open_browser(playwright, tmp_path):
+    """Return `open_browser(name) -> Page`: a fresh Chromium profile per person, closed after the test.
+
+    Uncaught JavaScript errors on any page fail the test at teardown.
+    """
+    contexts, js_errors = [], []
+
+    def open_one(name: str):
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / f"profile-{name}"), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
+            viewport={"width": 1280, "height": 900},
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.pages[0] if context.pages else context.new_page()
+        page.on("pageerror", lambda error: js_errors.append(f"{name}: {error}"))
+        return page
+
+    yield open_one
+    for context in contexts:
+        context.close()
+    assert not js_errors, f"JavaScript errors in the page: {js_errors}"

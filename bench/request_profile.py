@@ -87,7 +87,8 @@ def main() -> None:
     parser.add_argument("--tokens", type=Path, required=True)
     parser.add_argument("--project", default="bench")
     parser.add_argument("--pairs", type=int, default=200)
-    parser.add_argument("--cprofile", type=int, default=0, metavar="N", help="print the top N functions by cumulative time")
+    parser.add_argument("--cprofile", type=int, default=0, metavar="N", help="print the top N functions (see --sort)")
+    parser.add_argument("--sort", default="cumulative", help="cProfile sort key: cumulative or tottime")
     parser.add_argument("--sql", action="store_true", help="print the SQL of the last next and submit")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL"):
@@ -117,7 +118,7 @@ def main() -> None:
                 print(f"[{float(q['time']) * 1000:.2f} ms] {q['sql'][:400]}")
     if profiler:
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.cprofile)
+        pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.cprofile)
         print(out.getvalue())
 
 

@@ -88,3 +88,14 @@ def tokens(world):
 def _fast_password_hasher(settings):
     # PBKDF2's deliberate slowness would dominate the suite; hashing is Django's, not ours, to test.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real Celery worker consuming the configured broker (filesystem or Redis) in a thread."""
+    from celery.contrib.testing.worker import start_worker
+
+    from webapp.celery import app
+
+    with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30) as worker:
+        yield worker

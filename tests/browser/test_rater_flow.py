@@ -20,7 +20,9 @@ pytestmark = pytest.mark.browser
 
 def log_in(page, base_url: str, username: str, *, path: str = "/") -> None:
     """Open `path`, get sent to the log-in form, and fill it in from the keyboard."""
-    page.goto(base_url + path)
+    with page.expect_response(lambda r: r.url.endswith("/static/wb/app.css")) as stylesheet:
+        page.goto(base_url + path)
+    assert stylesheet.value.ok, f"static files are not served: {stylesheet.value.url} -> HTTP {stylesheet.value.status}"
     expect(page).to_have_url(re.compile(r"/login/"))
     expect(page.locator('input[name="username"]')).to_be_focused()
     page.keyboard.type(username)
@@ -87,6 +89,7 @@ def test_it_lets_a_rater_log_in_acknowledge_and_judge_with_only_the_keyboard(liv
     expect(page.locator("#done-count")).to_have_text("0")
     expect(page.locator("#strengths input")).to_have_count(4)
     expect(page.locator("#both-bad-option")).to_be_visible()
+    expect(page.locator("#tie-option")).to_be_hidden()  # four_level has no tie
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "task.png"), full_page=True)
 
@@ -156,13 +159,13 @@ def test_it_renders_the_xss_demo_inert_with_highlighted_code(live_server, open_b
     task = served.value.json()
     payload_side = "left" if "__xss" in task["left"]["text"] else "right"
     side = page.locator(f"#{payload_side}")
-    expect(side.locator(".highlight span").first).to_be_visible()
+    expect(side.locator(".highlight .k").first).to_have_text("def")
     page.wait_for_load_state("networkidle")  # an injected <img src=x> would have failed to load by now
 
     assert page.evaluate("typeof window.__xss") == "undefined"
     assert alerts == []
     expect(side).to_contain_text("<script>window.__xss=1</script>")  # shown as text, as the model wrote it
-    expect(side.locator(".highlight .k").first).to_have_text("def")
+    assert side.locator(".highlight span").count() > 10
     expect(side.locator(".highlight .k").first).to_have_css("color", "rgb(0, 128, 0)")  # pygments CSS applied
     live = page.evaluate("""() => {
         const found = {scripts: 0, handlers: [], links: [], media: 0};
@@ -193,6 +196,8 @@ def test_it_asks_for_a_new_acknowledgement_when_the_guideline_changes(live_serve
     with page.expect_response(_is_next):
         page.goto(f"{live_server.url}/p/demo/")
     expect(page.locator("#task")).to_be_visible()
+    expect(page.locator("#strength-set")).to_be_hidden()  # binary_tie asks for no strength
+    expect(page.locator("#both-bad-option")).to_be_hidden()
     page.keyboard.press("ArrowLeft")
     submit(page)
 

@@ -61,7 +61,7 @@ def populate(*, slug: str, overlap: int, scale: str, n_comparisons: int, n_rater
                                 change_note="bench", author=lead)
     batch = import_file(project=project, data=comparisons_jsonl(n_comparisons, text_chars=text_chars),
                         file_name="bench.jsonl", actor=lead)
-    print(f"imported {batch.created_count} comparisons into {slug}", file=sys.stderr)
+    print(f"imported {batch.created_count} comparisons into {slug}", flush=True)
     tokens = []
     for i in range(n_raters):
         rater = user_create(username=f"bench-rater{i:03d}", role="rater")
@@ -69,6 +69,15 @@ def populate(*, slug: str, overlap: int, scale: str, n_comparisons: int, n_rater
         guideline_acknowledge(user=rater, project=project, number=version.number)
         tokens.append(token_create(user=rater))
     return tokens
+
+
+def analyze() -> None:
+    # Fresh tables have no statistics until autovacuum gets to them; without these the planner
+    # scans all of a project's assignments on every next-task call and the first runs mis-measure.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
 
 
 def main() -> None:
@@ -98,6 +107,7 @@ def main() -> None:
     call_command("migrate", verbosity=0, interactive=False)
     tokens = populate(slug=args.project, overlap=args.overlap, scale=args.scale, n_comparisons=args.comparisons,
                       n_raters=args.raters, text_chars=args.text_chars)
+    analyze()
     args.tokens.parent.mkdir(parents=True, exist_ok=True)
     args.tokens.write_text("\n".join(tokens) + "\n")
     args.tokens.chmod(0o600)

@@ -10,6 +10,8 @@ keep-alive connections (it shares the CPU with the server, so it must stay cheap
 checks read PostgreSQL with psycopg. Prints judgments/s and next/submit latency percentiles;
 exits 1 if an integrity check fails, 2 if nothing could be measured.
 """
+from __future__ import annotations
+
 import argparse
 import asyncio
 import json
@@ -144,7 +146,7 @@ class Rater:
         self.results.errors[f"{call} {what}{detail}"] += 1
 
 
-async def run_load(cfg: Config) -> Results:
+async def run_load(cfg: Config, meter: Meter) -> Results:
     results, stop = Results(), asyncio.Event()
     connector = aiohttp.TCPConnector(limit=len(cfg.tokens), keepalive_timeout=60, force_close=False)
     timeout = aiohttp.ClientTimeout(total=cfg.timeout)
@@ -154,8 +156,11 @@ async def run_load(cfg: Config) -> Results:
         start = time.perf_counter()
         results.window = (start + cfg.warmup, start + cfg.warmup + cfg.duration)
         tasks = [asyncio.create_task(r.run(session, start)) for r in raters]
-        # After the deadline every rater finishes its current next → submit pair, so no lease is left open.
-        await asyncio.wait(tasks, timeout=cfg.warmup + cfg.duration)
+        await asyncio.wait(tasks, timeout=cfg.warmup)
+        await asyncio.to_thread(meter.start)
+        await asyncio.wait(tasks, timeout=start + cfg.warmup + cfg.duration - time.perf_counter())
+        meter.stop()
+        # Every rater now finishes its current next → submit pair, so no lease is left open.
         stop.set()
         await asyncio.gather(*tasks)
     return results
@@ -185,7 +190,58 @@ def cpu_busy_seconds() -> tuple[float, float]:
     return (sum(fields) - idle) / hz, sum(fields) / hz
 
 
-def print_load_report(cfg: Config, r: Results, client_cpu: float, machine_busy: float) -> None:
+def process_cpu_seconds(pid: int) -> float:
+    """utime + stime of one process, 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_pids(master: int | None, database_url: str | None) -> dict[str, list[int]]:
+    """Gunicorn's workers (children of `master`) and the PostgreSQL backends serving this database."""
+    pids = {"server": [], "postgres": []}
+    if master:
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
+                    pids["server"].append(int(stat.parent.name))
+            except (OSError, ValueError, IndexError):
+                continue
+    if database_url:
+        import psycopg
+
+        with psycopg.connect(database_url) as conn:
+            pids["postgres"] = [pid for (pid,) in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")]
+    return pids
+
+
+class Meter:
+    """CPU used during the measured window by this client, the server's workers and PostgreSQL."""
+
+    def __init__(self, master: int | None, database_url: str | None):
+        self.master, self.database_url = master, database_url
+        self.pids, self.start_cpu = {}, {}
+        self.client = self.machine_busy = 0.0
+        self.server = {}
+
+    def start(self) -> None:
+        # Listed at the window's start, after the warm-up, so the workers' connections exist.
+        self.pids = server_pids(self.master, self.database_url) if self.master else {}
+        self.start_cpu = {name: {pid: process_cpu_seconds(pid) for pid in group} for name, group in self.pids.items()}
+        self._rusage, self._busy = resource.getrusage(resource.RUSAGE_SELF), cpu_busy_seconds()
+
+    def stop(self) -> None:
+        rusage, (busy, total) = resource.getrusage(resource.RUSAGE_SELF), cpu_busy_seconds()
+        self.client = rusage.ru_utime - self._rusage.ru_utime + rusage.ru_stime - self._rusage.ru_stime
+        self.machine_busy = (busy - self._busy[0]) / max(total - self._busy[1], 1e-9)
+        self.server = {name: sum(max(process_cpu_seconds(pid) - start, 0) for pid, start in group.items())
+                       for name, group in self.start_cpu.items()}
+
+
+def print_load_report(cfg: Config, r: Results, meter: Meter) -> None:
     window = cfg.duration
     requests = len(r.next_ms) + len(r.submit_ms)
     print(f"rater load: {len(cfg.tokens)} raters on {cfg.url} project {cfg.project}, "
@@ -200,10 +256,11 @@ def print_load_report(cfg: Config, r: Results, client_cpu: float, machine_busy: 
     print(f"  errors      {errors}")
     if r.exhausted:
         print(f"  {r.exhausted} raters ran out of comparisons (204)")
-    total_requests = 2 * len(r.acknowledged) or 1
-    print(f"  client CPU  {client_cpu:.2f} s ({client_cpu / (window + cfg.warmup) * 100:.0f}% of one core, "
-          f"{client_cpu / total_requests * 1000:.2f} ms per request)")
-    print(f"  machine     {os.cpu_count()} CPUs, {machine_busy * 100:.0f}% busy during the run, "
+    print(f"  CPU in the window (per next → submit pair):")
+    for name, seconds in {"client": meter.client, **meter.server}.items():
+        print(f"    {name:<10}{seconds:>7.2f} s  {seconds / window * 100:>4.0f}% of a core  "
+              f"{seconds / max(r.judged_in_window, 1) * 1000:>6.2f} ms")
+    print(f"  machine     {os.cpu_count()} CPUs, {meter.machine_busy * 100:.0f}% busy in the window, "
           f"load average {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
 
 
@@ -295,6 +352,8 @@ def parse_args() -> tuple[Config, str | None]:
     parser.add_argument("--judgments", type=int, help="stop once this many judgments are acknowledged")
     parser.add_argument("--timeout", type=float, default=30, help="per-request timeout in seconds")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--server-pid", help="gunicorn master pid or pid file: report the CPU its workers "
+                        "and this database's PostgreSQL backends used (same machine only)")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"),
                         help="PostgreSQL URL for the integrity checks (default $DATABASE_URL)")
     args = parser.parse_args()
@@ -304,16 +363,17 @@ def parse_args() -> tuple[Config, str | None]:
         parser.error(f"{args.tokens} has {len(tokens)} tokens; --raters {args.raters} needs as many")
     cfg = Config(url=args.url.rstrip("/"), project=args.project, tokens=tokens[:args.raters], duration=args.duration,
                  warmup=args.warmup, max_judgments=args.judgments, timeout=args.timeout, seed=args.seed)
-    return cfg, args.database_url
+    master = args.server_pid
+    if master and not master.isdigit():
+        master = Path(master).read_text().strip()
+    return cfg, args.database_url, int(master) if master else None
 
 
 def main() -> int:
-    cfg, database_url = parse_args()
-    cpu0, (busy0, total0) = resource.getrusage(resource.RUSAGE_SELF), cpu_busy_seconds()
-    results = asyncio.run(run_load(cfg))
-    cpu1, (busy1, total1) = resource.getrusage(resource.RUSAGE_SELF), cpu_busy_seconds()
-    client_cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
-    print_load_report(cfg, results, client_cpu, (busy1 - busy0) / max(total1 - total0, 1e-9))
+    cfg, database_url, master = parse_args()
+    meter = Meter(master, database_url)
+    results = asyncio.run(run_load(cfg, meter))
+    print_load_report(cfg, results, meter)
     if not results.judged_in_window:
         print("nothing was measured: is the server up, and the project ready?", file=sys.stderr)
     if database_url:

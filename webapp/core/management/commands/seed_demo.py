@@ -20,6 +20,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--password", default=DEMO_PASSWORD)
+        parser.add_argument("--url", default="http://127.0.0.1:8000/", help="where the server will listen (printed)")
 
     @transaction.atomic
     def handle(self, *args, **opts):
@@ -32,7 +33,7 @@ class Command(BaseCommand):
             self._seed_hh(users)
         if not Project.objects.filter(slug="llmfao").exists():
             self._seed_llmfao(users)
-        self.stdout.write("demo ready. Log in at http://127.0.0.1:8000/ with:")
+        self.stdout.write(f"demo ready. Log in at {opts['url']} with:")
         for name, role in DEMO_USERS:
             self.stdout.write(f"  {role:6} {name:6} password: {opts['password']}")
 

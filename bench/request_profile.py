@@ -62,6 +62,17 @@ class Caller:
         return status[0], body
 
 
+def backend_cpu_seconds() -> float:
+    """CPU used so far by this connection's PostgreSQL backend (it must run on this machine)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_pairs(caller: Caller, tokens: list[str], project: str, pairs: int) -> int:
     run_id = uuid.uuid4().hex[:8]
     done = 0
@@ -102,12 +113,16 @@ def main() -> None:
     run_pairs(caller, tokens, args.project, 10)  # warm up: connection, URL resolver, imports
     caller.stats.clear()
     profiler = cProfile.Profile() if args.cprofile else None
+    pg0, cpu0, wall0 = backend_cpu_seconds(), time.process_time(), time.perf_counter()
     if profiler:
         profiler.enable()
     done = run_pairs(caller, tokens, args.project, args.pairs)
     if profiler:
         profiler.disable()
-    print(f"{done} next → submit pairs in-process, {len(tokens)} raters round-robin")
+    pg1, cpu1, wall1 = backend_cpu_seconds(), time.process_time(), time.perf_counter()
+    print(f"{done} next → submit pairs in-process, {len(tokens)} raters round-robin: per pair "
+          f"{(wall1 - wall0) / done * 1000:.2f} ms wall, {(cpu1 - cpu0) / done * 1000:.2f} ms Django CPU, "
+          f"{(pg1 - pg0) / done * 1000:.2f} ms PostgreSQL backend CPU")
     print(f"  {'call':<8}{'wall ms':>9}{'cpu ms':>9}{'queries':>9}{'sql ms':>9}")
     for name, (n, wall, cpu, queries, sql) in caller.stats.items():
         print(f"  {name:<8}{wall / n * 1000:>9.2f}{cpu / n * 1000:>9.2f}{queries / n:>9.1f}{sql / n * 1000:>9.2f}")

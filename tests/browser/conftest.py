@@ -1,16 +1,15 @@
 """A real headless Chromium (Playwright, sync API) against pytest-django's live server.
 
-Playwright's sync API runs an asyncio event loop in the test thread, and Django refuses ORM
-calls from a thread with a running loop (SynchronousOnlyOperation). The tests call the ORM only
-between browser actions, never concurrently with them, which is the case Django documents
-DJANGO_ALLOW_ASYNC_UNSAFE for.
+While Playwright's sync API is started, an asyncio event loop counts as running in the test
+thread, and Django refuses ORM calls from such a thread (SynchronousOnlyOperation). The tests
+call the ORM only between browser actions, never concurrently with them, which is the case
+Django documents DJANGO_ALLOW_ASYNC_UNSAFE for. It is set only while Playwright runs, so the
+rest of the suite keeps Django's check.
 """
 import os
 
 import pytest
 from playwright.sync_api import sync_playwright
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps trying to reach the network, which is closed here.
@@ -28,10 +27,12 @@ def fast_passwords(settings):
     settings.STATICFILES_DIRS = [__import__("pathlib").Path(__file__).resolve().parents[2] / "webapp" / "static"]  # TEMP
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright():
-    with sync_playwright() as instance:
-        yield instance
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as instance:
+            yield instance
 
 
 @pytest.fixture

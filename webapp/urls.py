@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from webapp import openapi
 from webapp.comparisons import api as comparisons_api
@@ -28,6 +28,9 @@ pages = [
     path("p/<slug:slug>/mine/", rater_views.my_judgments, name="my-judgments"),
     path("lead/<slug:slug>/", project_views.lead_project, name="lead-project"),
     path("lead/<slug:slug>/import/", project_views.lead_import, name="lead-import"),
+    path("", include("webapp.guidelines.urls")),
+    path("", include("webapp.audit.urls")),
+    path("", include("webapp.comparisons.urls")),
     path("admin/", admin.site.urls),
 ]
 

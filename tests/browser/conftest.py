@@ -6,7 +6,6 @@ call the ORM only between browser actions, never concurrently with them, which i
 Django documents DJANGO_ALLOW_ASYNC_UNSAFE for. It is set only while Playwright runs, so the
 rest of the suite keeps Django's check.
 """
-import os
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -24,7 +23,6 @@ TIMEOUT_MS = 10_000
 def fast_passwords(settings):
     # Every test creates five users and logs in through the form: PBKDF2 would dominate the runtime.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.STATICFILES_DIRS = [__import__("pathlib").Path(__file__).resolve().parents[2] / "webapp" / "static"]  # TEMP
 
 
 @pytest.fixture(scope="package")
@@ -51,10 +49,6 @@ def open_browser(playwright, tmp_path):
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.pages[0] if context.pages else context.new_page()
-        if os.environ.get("TEMP_CSS_FIX"):  # TEMP
-            def patch(route):
-                r = route.fetch(); route.fulfill(response=r, body=r.text() + "\n[hidden]{display:none !important}")
-            context.route("**/static/wb/app.css", patch)
         page.on("pageerror", lambda error: js_errors.append(f"{name}: {error}"))
         return page
 

@@ -215,9 +215,10 @@ def test_it_asks_for_a_new_acknowledgement_when_the_guideline_changes(live_serve
     submit(page)
 
     assert Acknowledgement.objects.filter(user=world.alice, version=v2).exists()
-    pinned = list(Judgment.objects.filter(rater=world.alice).order_by("id").values_list("guideline_version__number", "choice"))
-    assert pinned == [(1, pinned[0][1]), (2, "tie")]
-    assert Judgment.objects.get(assignment_id=task["assignment_id"]).guideline_version_id == v2.pk
+    before, after = Judgment.objects.filter(rater=world.alice).select_related("guideline_version").order_by("id")
+    assert (before.guideline_version.number, before.choice_displayed) == (1, "left")
+    assert (after.assignment_id, after.guideline_version_id, after.choice) == (task["assignment_id"], v2.pk, "tie")
+    assert Assignment.objects.get(pk=task["assignment_id"]).guideline_version_id == v2.pk
 
 
 def test_it_shows_raters_only_their_own_judgments(live_server, open_browser):

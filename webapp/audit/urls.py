@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from webapp.audit import views
+
+urlpatterns = [
+    path("audit/", views.event_list, name="audit-events"),
+    path("audit/export.csv", views.export_csv, name="audit-export-csv"),
+    path("audit/export.jsonl", views.export_jsonl, name="audit-export-jsonl"),
+]

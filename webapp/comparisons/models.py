@@ -89,6 +89,8 @@ class Comparison(models.Model):
     # only the claim/expire/skip services change it, under the row lock.
     taken = models.PositiveIntegerField(default=0)
     judged = models.PositiveIntegerField(default=0)
+    # A re-queue under a newer guideline starts a new round: k fresh judgments, the old ones kept.
+    round = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -113,6 +115,7 @@ class Assignment(models.Model):
     comparison = models.ForeignKey(Comparison, on_delete=models.PROTECT, related_name="assignments")
     rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.LEASED)
+    round = models.PositiveIntegerField(default=1)
     # The version current and acknowledged when the task was served: the judgment is pinned to it.
     guideline_version = models.ForeignKey(GuidelineVersion, on_delete=models.PROTECT, related_name="+")
     seed = models.BigIntegerField(help_text="decides the left/right order, recorded for reproducibility")
@@ -123,8 +126,8 @@ class Assignment(models.Model):
 
     class Meta:
         constraints = [
-            # No rater ever gets the same comparison twice.
-            models.UniqueConstraint(fields=["comparison", "rater"], name="assignment_once_per_rater"),
+            # No rater ever gets the same comparison twice (within a round; see Comparison.round).
+            models.UniqueConstraint(fields=["comparison", "rater", "round"], name="assignment_once_per_rater_round"),
         ]
         indexes = [
             models.Index(fields=["expires_at"], condition=models.Q(status="leased"), name="assignment_live_leases"),

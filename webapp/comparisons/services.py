@@ -9,7 +9,7 @@ from django.db.models import Exists, F, OuterRef
 from webapp.audit.services import audit_record
 from webapp.comparisons.models import Assignment, Comparison, Judgment
 from webapp.core import clock
-from webapp.core.errors import Conflict, GuidelineNotAcknowledged, LeaseLost, NotFound, ValidationFailed
+from webapp.core.errors import Conflict, GuidelineNotAcknowledged, LeaseLost, NotFound, QuizRequired, ValidationFailed
 from webapp.guidelines.selectors import current_version_with_ack
 
 _seed_source = random.SystemRandom()
@@ -26,6 +26,8 @@ def _current_acknowledged_version(*, project, rater):
         raise GuidelineNotAcknowledged(
             f"guideline v{version.number} of {project.slug} is new to you: read and acknowledge it before your next task"
         )
+    if version.quiz_pending:
+        raise QuizRequired(f"pass the onboarding quiz for guideline v{version.number} before your first task")
     return version
 
 
@@ -81,7 +83,7 @@ def assignment_next(*, project, rater, now: dt.datetime | None = None) -> Assign
             Assignment.objects.filter(pk=live.pk).update(guideline_version=version)
             live.guideline_version = version
         return live
-    already_seen = Assignment.objects.filter(comparison=OuterRef("pk"), rater=rater)
+    already_seen = Assignment.objects.filter(comparison=OuterRef("pk"), rater=rater, round=OuterRef("round"))
     comparison = (
         Comparison.objects.filter(project=project, taken__lt=project.overlap)
         .filter(~Exists(already_seen))
@@ -94,7 +96,7 @@ def assignment_next(*, project, rater, now: dt.datetime | None = None) -> Assign
         return None
     Comparison.objects.filter(pk=comparison.pk).update(taken=F("taken") + 1)
     assignment = Assignment(
-        project=project, comparison=comparison, rater=rater, guideline_version=version,
+        project=project, comparison=comparison, rater=rater, guideline_version=version, round=comparison.round,
         seed=_seed_source.getrandbits(62), served_at=now,
         expires_at=now + dt.timedelta(minutes=project.lease_minutes),
     )
@@ -102,7 +104,7 @@ def assignment_next(*, project, rater, now: dt.datetime | None = None) -> Assign
     return assignment
 
 
-def _canonical_choice(displayed: str, left_is_a: bool) -> str:
+def canonical_choice(displayed: str, left_is_a: bool) -> str:
     if displayed == "left":
         return Judgment.Choice.A if left_is_a else Judgment.Choice.B
     if displayed == "right":
@@ -176,7 +178,7 @@ def judgment_submit(*, assignment_id: int, rater, choice: str, strength: int | N
     judgment = Judgment(
         assignment=assignment, comparison_id=assignment.comparison_id, rater=rater,
         guideline_version_id=assignment.guideline_version_id,
-        choice=_canonical_choice(choice, assignment.left_is_a), choice_displayed=choice,
+        choice=canonical_choice(choice, assignment.left_is_a), choice_displayed=choice,
         display_order=assignment.display_order, strength=strength, rationale=rationale, flags=flags,
         served_at=assignment.served_at, submitted_at=now, active_ms=active_ms,
         idempotency_key=idempotency_key, supersedes=previous,
@@ -215,3 +217,35 @@ def assignment_skip(*, assignment_id: int, rater, reason: str, now: dt.datetime 
                  payload={"comparison_id": assignment.comparison_id, "reason": reason})
     assignment.status, assignment.skip_reason = Assignment.Status.SKIPPED, reason
     return assignment
+
+
+@transaction.atomic
+def comparisons_requeue(*, project, comparison_ids: list[int], actor, now: dt.datetime | None = None) -> int:
+    """Send comparisons judged under an older guideline back for k new judgments under the current one.
+
+    Their judgments stay as they are (pinned to the old version, in the old round); live leases of
+    the old round are ended, so a late submit on one is refused.
+    """
+    from webapp.comparisons.selectors import requeue_candidates
+    from webapp.guidelines.models import GuidelineVersion
+
+    now = now or clock.now()
+    current = GuidelineVersion.objects.current_for(project)
+    if current is None:
+        raise Conflict("this project has no guideline yet")
+    eligible = {c.comparison_id: c for c in requeue_candidates(project=project, current_version_number=current.number)}
+    chosen = sorted(set(comparison_ids))
+    not_eligible = [cid for cid in chosen if cid not in eligible]
+    if not chosen or not_eligible:
+        raise ValidationFailed(
+            f"only comparisons of this project judged under a guideline older than v{current.number} can be re-queued"
+            + (f"; not eligible: {not_eligible[:20]}" if not_eligible else ""), field="comparisons")
+    locked = list(Comparison.objects.select_for_update().filter(pk__in=chosen).order_by("pk").values_list("pk", flat=True))
+    ended = Assignment.objects.filter(comparison_id__in=locked, status=Assignment.Status.LEASED).update(
+        status=Assignment.Status.EXPIRED, finished_at=now)
+    Comparison.objects.filter(pk__in=locked).update(round=F("round") + 1, taken=0, judged=0)
+    audit_record(actor=actor, action="comparisons.requeued", object_type="projects.project", object_id=str(project.pk),
+                 project_id=project.pk,
+                 payload={"comparison_ids": locked, "under_version": current.number, "leases_ended": ended,
+                          "old_rounds": {str(cid): eligible[cid].round for cid in locked}})
+    return len(locked)

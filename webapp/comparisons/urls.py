@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-# Provenance pages (judgment → guideline, batch, responses) live here.
-urlpatterns = []
+from webapp.comparisons import views
+
+# Provenance pages (judgment → guideline, batch, responses).
+urlpatterns = [
+    path("provenance/judgments/<int:judgment_id>/", views.judgment_page, name="judgment-provenance"),
+    path("provenance/comparisons/<int:comparison_id>/", views.comparison_page, name="comparison-provenance"),
+]

@@ -41,6 +41,10 @@ class GuidelineNotAcknowledged(Conflict):
     code = "guideline_not_acknowledged"
 
 
+class QuizRequired(Conflict):
+    code = "quiz_required"
+
+
 class LeaseLost(Conflict):
     code = "lease_lost"
 

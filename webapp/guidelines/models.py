@@ -63,3 +63,49 @@ class Acknowledgement(models.Model):
 
     def __str__(self):
         return f"{self.user} acknowledged {self.version}"
+
+
+class Quiz(models.Model):
+    """Known-answer comparisons a rater must get right before real tasks under `version`."""
+
+    version = models.OneToOneField(GuidelineVersion, on_delete=models.PROTECT, related_name="quiz")
+    threshold = models.FloatField(help_text="fraction of items to get right, 0–1")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(threshold__gt=0, threshold__lte=1), name="quiz_threshold_range")]
+        verbose_name_plural = "quizzes"
+
+    def __str__(self):
+        return f"quiz for {self.version}"
+
+
+class QuizItem(models.Model):
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="items")
+    comparison = models.ForeignKey("comparisons.Comparison", on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["quiz", "comparison"], name="quiz_item_unique")]
+
+    def __str__(self):
+        return f"{self.quiz} item {self.position}"
+
+
+class QuizAttempt(models.Model):
+    quiz = models.ForeignKey(Quiz, on_delete=models.PROTECT, related_name="attempts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="quiz_attempts")
+    answers = models.JSONField(help_text="[{comparison_id, displayed, choice, gold, correct}]")
+    score = models.FloatField()
+    passed = models.BooleanField()
+    submitted_at = models.DateTimeField()
+
+    objects = ImmutableQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["quiz", "user", "passed"])]
+
+    def __str__(self):
+        return f"{self.user} {self.score:.0%} on {self.quiz}"

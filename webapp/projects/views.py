@@ -8,9 +8,12 @@ from django.views.decorators.http import require_POST
 
 from webapp.comparisons.imports import import_request
 from webapp.comparisons.models import Assignment, Comparison, ImportBatch
+from webapp.comparisons.selectors import requeue_candidates
+from webapp.comparisons.services import comparisons_requeue
 from webapp.core.errors import DomainError, Forbidden
-from webapp.guidelines.models import GuidelineVersion
-from webapp.projects.selectors import project_for_lead
+from webapp.guidelines.models import GuidelineVersion, Quiz
+from webapp.guidelines.quiz import quiz_set
+from webapp.projects.selectors import project_for_lead, role_of
 
 
 def _lead_project(slug, user):
@@ -66,3 +69,56 @@ def lead_import(request, slug):
     else:
         messages.info(request, f"{batch.file_name} is queued for import (#{batch.pk}); refresh to see its status.")
     return redirect("lead-project", slug=slug)
+
+
+@login_required
+@_forbidden_as_403
+def lead_requeue(request, slug):
+    """Send comparisons judged under an older guideline back for judgments under the current one."""
+    project = _lead_project(slug, request.user)
+    current = GuidelineVersion.objects.current_for(project)
+    disagreeing_only = request.GET.get("only") == "disagreeing"
+    candidates = requeue_candidates(project=project, current_version_number=current.number,
+                                    disagreeing_only=disagreeing_only) if current else []
+    if request.method == "POST":
+        try:
+            ids = [int(value) for value in request.POST.getlist("comparison")]
+            count = comparisons_requeue(project=project, comparison_ids=ids, actor=request.user)
+        except ValueError:
+            messages.error(request, "Comparison ids must be numbers.")
+        except DomainError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"Re-queued {count} comparison{'s' if count != 1 else ''} under guideline "
+                                      f"v{current.number}; their earlier judgments stay, marked with their version.")
+        return redirect("lead-requeue", slug=slug)
+    return render(request, "projects/lead_requeue.html", {
+        "project": project, "current": current, "candidates": candidates, "disagreeing_only": disagreeing_only,
+    })
+
+
+@login_required
+@_forbidden_as_403
+def lead_quiz(request, slug):
+    """Set the onboarding quiz of the current guideline version (known-answer comparisons)."""
+    project = _lead_project(slug, request.user)
+    current = GuidelineVersion.objects.current_for(project)
+    quiz = Quiz.objects.filter(version=current).first() if current else None
+    if request.method == "POST" and current is not None:
+        try:
+            ids = [int(part) for part in request.POST.get("comparisons", "").replace(",", " ").split()]
+            threshold = float(request.POST.get("threshold", "0")) / 100
+            quiz_set(version=current, comparison_ids=ids, threshold=threshold, actor=request.user)
+        except ValueError:
+            messages.error(request, "Give comparison ids as numbers separated by commas, and a threshold in percent.")
+        except DomainError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"Quiz set for guideline v{current.number}.")
+        return redirect("lead-quiz", slug=slug)
+    attempts = quiz.attempts.select_related("user__profile").order_by("-submitted_at")[:200] if quiz else []
+    gold_choices = Comparison.objects.filter(project=project).exclude(gold="").values_list("pk", "gold")[:200]
+    return render(request, "projects/lead_quiz.html", {
+        "project": project, "current": current, "quiz": quiz, "attempts": attempts, "gold_choices": gold_choices,
+        "is_admin": role_of(request.user) == "admin",
+    })

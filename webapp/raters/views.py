@@ -13,6 +13,8 @@ from webapp.core.errors import DomainError
 from webapp.core.middleware import client_ip
 from webapp.core.rendering import pygments_css, render_markdown
 from webapp.guidelines import services as guideline_services
+from webapp.guidelines.models import Quiz
+from webapp.guidelines.quiz import quiz_attempt_submit, quiz_questions
 from webapp.guidelines.selectors import current_version_with_ack
 from webapp.projects.selectors import project_for_member, projects_visible_to, role_of
 
@@ -73,7 +75,7 @@ def guideline_page(request, slug):
         except (DomainError, ValueError) as error:
             messages.error(request, str(error))
             return redirect("guideline", slug=slug)
-        return redirect("task", slug=slug)
+        return redirect("task", slug=slug)  # which sends on to the quiz when there is one
     return render(request, "raters/guideline.html", {
         "project": project, "version": version,
         "body_html": render_markdown(version.body_md) if version else "",
@@ -86,6 +88,8 @@ def task_page(request, slug):
     version = current_version_with_ack(project_id=project.pk, user=request.user)
     if version is None or not version.acknowledged:
         return redirect("guideline", slug=slug)
+    if version.quiz_pending:
+        return redirect("quiz", slug=slug)
     done = Assignment.objects.filter(rater=request.user, project=project, status=Assignment.Status.SUBMITTED).count()
     return render(request, "raters/task.html", {
         "project": project, "version": version, "done": done, "pygments_css": pygments_css(),
@@ -99,3 +103,31 @@ def my_judgments(request, slug):
     judgments = (Judgment.objects.filter(rater=request.user, comparison__project=project)
                  .select_related("guideline_version").order_by("-submitted_at")[:200])
     return render(request, "raters/mine.html", {"project": project, "judgments": judgments})
+
+
+@login_required
+def quiz_page(request, slug):
+    project = _member_project_or_404(slug, request.user)
+    version = current_version_with_ack(project_id=project.pk, user=request.user)
+    if version is None or not version.acknowledged:
+        return redirect("guideline", slug=slug)
+    quiz = Quiz.objects.filter(version=version).first()
+    if quiz is None or not version.quiz_pending:
+        return redirect("task", slug=slug)
+    attempt, error = None, ""
+    if request.method == "POST":
+        answers = {q.comparison.pk: request.POST.get(f"answer_{q.comparison.pk}")
+                   for q in quiz_questions(quiz=quiz, user=request.user)}
+        try:
+            attempt = quiz_attempt_submit(quiz=quiz, user=request.user, answers=answers)
+        except DomainError as failure:
+            error = failure.message
+        else:
+            if attempt.passed:
+                messages.success(request, f"Quiz passed ({attempt.score:.0%}). Your tasks are ready.")
+                return redirect("task", slug=slug)
+    return render(request, "raters/quiz.html", {
+        "project": project, "version": version, "quiz": quiz, "attempt": attempt, "error": error,
+        "questions": quiz_questions(quiz=quiz, user=request.user), "pygments_css": pygments_css(),
+        "attempts": quiz.attempts.filter(user=request.user).count(),
+    })

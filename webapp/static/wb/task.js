@@ -86,6 +86,7 @@
     if (r.status === 204) { setStatus("All done: there is nothing left for you in this project. Thank you!"); return; }
     const body = await r.json().catch(() => ({}));
     if (r.status === 409 && body.error === "guideline_not_acknowledged") { window.location = root.dataset.guidelineUrl; return; }
+    if (r.status === 409 && body.error === "quiz_required") { window.location = root.dataset.quizUrl; return; }
     if (!r.ok) { setStatus(body.detail || `Could not load a task (HTTP ${r.status}).`); return; }
     renderTask(body);
   }

@@ -1,0 +1,77 @@
+"""Reading the audit trail: who may see which events, and the filters of the log pages and exports."""
+import datetime as dt
+
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from webapp.accounts.models import Role
+from webapp.audit.models import AuditEvent
+from webapp.core.errors import Forbidden, ValidationFailed
+from webapp.projects.models import Project
+from webapp.projects.selectors import projects_visible_to, role_of
+
+FILTER_FIELDS = ("actor", "action", "object_type", "object_id", "project", "from", "to")
+
+
+def events_visible_to(user):
+    """Return the events `user` may read: admins all, leads their projects' events; raise Forbidden otherwise."""
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return AuditEvent.objects.all()
+    if role == Role.LEAD:
+        return AuditEvent.objects.filter(project_id__in=projects_visible_to(user).values("pk"))
+    raise Forbidden("only data leads and admins can read the audit log")
+
+
+def filter_events(qs, params):
+    """Narrow `qs` by the log filters in `params` (a QueryDict or dict); blank values are ignored.
+
+    `from` and `to` take ISO dates or datetimes (naive ones are UTC); a date in `to` includes
+    that whole day. Raise ValidationFailed for a value that cannot be read.
+    """
+    value = {name: (params.get(name) or "").strip() for name in FILTER_FIELDS}
+    if value["actor"]:
+        qs = qs.filter(actor_label=value["actor"])
+    if value["action"]:
+        qs = qs.filter(action=value["action"])
+    if value["object_type"]:
+        qs = qs.filter(object_type=value["object_type"])
+    if value["object_id"]:
+        qs = qs.filter(object_id=value["object_id"])
+    if value["project"]:
+        # An unknown slug matches nothing rather than erroring, so slugs cannot be probed.
+        qs = qs.filter(project_id__in=Project.objects.filter(slug=value["project"]).values("pk"))
+    start = _parse_moment(value["from"], field="from", end_of_day=False)
+    end = _parse_moment(value["to"], field="to", end_of_day=True)
+    if start and end and start > end:
+        raise ValidationFailed("the time range ends before it starts", field="to")
+    if start:
+        qs = qs.filter(at__gte=start)
+    if end:
+        qs = qs.filter(at__lt=end) if _is_date(value["to"]) else qs.filter(at__lte=end)
+    return qs
+
+
+def distinct_actions(qs) -> list[str]:
+    return list(qs.order_by("action").values_list("action", flat=True).distinct())
+
+
+def _is_date(text: str) -> bool:
+    return bool(text) and "T" not in text and " " not in text
+
+
+def _parse_moment(text: str, *, field: str, end_of_day: bool) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        if _is_date(text):
+            day = parse_date(text)
+            moment = dt.datetime.combine(day + dt.timedelta(days=1) if end_of_day else day, dt.time()) if day else None
+        else:
+            moment = parse_datetime(text)
+    except (ValueError, OverflowError):  # well-formed but impossible: 2024-02-30, or past year 9999
+        moment = None
+    if moment is None:
+        raise ValidationFailed(f"{field}: {text!r} is not an ISO date (2024-05-01) or datetime (2024-05-01T13:45)",
+                               field=field)
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, dt.timezone.utc)

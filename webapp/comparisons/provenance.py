@@ -1,0 +1,247 @@
+"""Provenance of a judgment or comparison: where every part came from, as plain dataclasses.
+
+The dataclasses carry no model instances, so a template cannot reach a rater's user row:
+leads get the stable pseudonym and nothing else; only admins get the username.
+"""
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from webapp.accounts.models import Role
+from webapp.comparisons.models import Comparison, ImportBatch, Judgment, Response
+from webapp.core.errors import NotFound
+from webapp.core.rendering import render_markdown
+from webapp.guidelines.models import GuidelineVersion, body_sha256
+from webapp.projects.selectors import projects_visible_to, role_of
+
+_COMPARISON_RELATED_FROM_JUDGMENT = (
+    "comparison__project", "comparison__batch__imported_by", "comparison__prompt",
+    "comparison__response_a", "comparison__response_b",
+)
+
+
+@dataclass(frozen=True)
+class RaterView:
+    label: str  # username for admins, pseudonym for leads
+    pseudonym: str
+    is_pseudonym: bool
+
+
+@dataclass(frozen=True)
+class BatchFacts:
+    id: int
+    file_name: str
+    sha256: str
+    size_bytes: int
+    format: str
+    status: str
+    imported_by: str
+    requested_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class ResponseFacts:
+    id: int
+    side: str  # "A" or "B": the canonical side, whatever the rater saw
+    model_name: str
+    generation_json: str  # generation metadata as imported, pretty JSON
+    content_hash: str
+    html: str  # sanitized at import (webapp.core.rendering)
+    shown_left: bool | None = None  # None on the comparison page: each rater saw their own order
+
+
+@dataclass(frozen=True)
+class ComparisonFacts:
+    id: int
+    project_slug: str
+    project_name: str
+    external_id: str
+    gold: str
+    content_hash: str
+    metadata_json: str
+    created_at: dt.datetime
+    judged: int
+    overlap: int
+    prompt_id: int
+    prompt_turns: list  # [{role, html}], sanitized at import
+    prompt_source: str
+    prompt_metadata_json: str
+    responses: tuple[ResponseFacts, ResponseFacts]
+    batch: BatchFacts
+
+
+@dataclass(frozen=True)
+class GuidelineFacts:
+    id: int
+    number: int
+    sha256: str
+    text_matches_sha256: bool
+    html: str
+    change_note: str
+    published_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class JudgmentRow:
+    id: int
+    rater: RaterView
+    choice: str
+    choice_displayed: str
+    strength: int | None
+    guideline_number: int
+    submitted_at: dt.datetime
+    supersedes_id: int | None
+    superseded_by_id: int | None
+
+
+@dataclass(frozen=True)
+class JudgmentProvenance:
+    id: int
+    rater: RaterView
+    viewer_is_admin: bool
+    assignment_id: int
+    seed: int
+    display_order: str  # "AB": A was shown on the left
+    left_side: str
+    choice: str
+    choice_displayed: str
+    strength: int | None
+    strength_label: str
+    rationale: str
+    flags: list[str]  # human labels
+    served_at: dt.datetime
+    submitted_at: dt.datetime
+    active_ms: int | None
+    supersedes_id: int | None
+    superseded_by_id: int | None
+    guideline: GuidelineFacts
+    comparison: ComparisonFacts
+
+
+@dataclass(frozen=True)
+class ComparisonProvenance:
+    comparison: ComparisonFacts
+    judgments: list[JudgmentRow]
+    viewer_is_admin: bool
+
+
+def judgment_provenance(*, judgment_id: int, viewer) -> JudgmentProvenance:
+    """Return the provenance of one judgment; NotFound unless `viewer` is an admin or a lead of its project."""
+    is_admin = _check_viewer(viewer)
+    judgment = (
+        Judgment.objects.filter(pk=judgment_id, comparison__project__in=projects_visible_to(viewer))
+        .select_related(*_COMPARISON_RELATED_FROM_JUDGMENT, "rater__profile", "guideline_version", "assignment",
+                        "superseded_by")
+        .defer("comparison__batch__upload")
+        .first()
+    )
+    if judgment is None:
+        raise NotFound("no such judgment in your projects")
+    spec_labels = dict(judgment.comparison.project.scale_spec.strengths)
+    left_side = "A" if judgment.display_order == "AB" else "B"
+    superseded_by = getattr(judgment, "superseded_by", None)
+    return JudgmentProvenance(
+        id=judgment.pk, rater=_rater_view(judgment.rater, is_admin), viewer_is_admin=is_admin,
+        assignment_id=judgment.assignment_id, seed=judgment.assignment.seed,
+        display_order=judgment.display_order, left_side=left_side,
+        choice=judgment.choice, choice_displayed=judgment.choice_displayed,
+        strength=judgment.strength, strength_label=spec_labels.get(judgment.strength, ""),
+        rationale=judgment.rationale, flags=[_flag_label(flag) for flag in judgment.flags],
+        served_at=judgment.served_at, submitted_at=judgment.submitted_at, active_ms=judgment.active_ms,
+        supersedes_id=judgment.supersedes_id, superseded_by_id=superseded_by.pk if superseded_by else None,
+        guideline=_guideline_facts(judgment.guideline_version),
+        comparison=_comparison_facts(judgment.comparison, left_side=left_side),
+    )
+
+
+def comparison_provenance(*, comparison_id: int, viewer) -> ComparisonProvenance:
+    """Return a comparison, its batch and its judgments; NotFound unless `viewer` is an admin or a lead of its project."""
+    is_admin = _check_viewer(viewer)
+    comparison = (
+        Comparison.objects.filter(pk=comparison_id, project__in=projects_visible_to(viewer))
+        .select_related("project", "batch__imported_by", "prompt", "response_a", "response_b")
+        .defer("batch__upload")
+        .first()
+    )
+    if comparison is None:
+        raise NotFound("no such comparison in your projects")
+    judgments = (Judgment.objects.filter(comparison=comparison)
+                 .select_related("rater__profile", "guideline_version", "superseded_by").order_by("submitted_at", "id"))
+    return ComparisonProvenance(
+        comparison=_comparison_facts(comparison, left_side=None),
+        judgments=[_judgment_row(j, is_admin) for j in judgments], viewer_is_admin=is_admin,
+    )
+
+
+def _check_viewer(viewer) -> bool:
+    # Raters get the same answer as for a missing row: they never see other raters' work.
+    role = role_of(viewer)
+    if role not in (Role.LEAD, Role.ADMIN):
+        raise NotFound("provenance pages are for data leads and admins")
+    return role == Role.ADMIN
+
+
+def _rater_view(user, is_admin: bool) -> RaterView:
+    profile = getattr(user, "profile", None)
+    pseudonym = profile.pseudonym if profile is not None else "(no pseudonym)"
+    return RaterView(label=user.get_username() if is_admin else pseudonym, pseudonym=pseudonym,
+                     is_pseudonym=not is_admin)
+
+
+def _json(value) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) if value else ""
+
+
+def _flag_label(flag: str) -> str:
+    return Judgment.Flag(flag).label if flag in Judgment.Flag.values else flag
+
+
+def _guideline_facts(version: GuidelineVersion) -> GuidelineFacts:
+    return GuidelineFacts(
+        id=version.pk, number=version.number, sha256=version.sha256,
+        text_matches_sha256=body_sha256(version.body_md) == version.sha256,
+        html=render_markdown(version.body_md), change_note=version.change_note, published_at=version.published_at,
+    )
+
+
+def _batch_facts(batch: ImportBatch) -> BatchFacts:
+    return BatchFacts(
+        id=batch.pk, file_name=batch.file_name, sha256=batch.sha256, size_bytes=batch.size_bytes,
+        format=batch.format, status=batch.status,
+        imported_by=batch.imported_by.get_username() if batch.imported_by else "",
+        requested_at=batch.requested_at, started_at=batch.started_at, finished_at=batch.finished_at,
+    )
+
+
+def _response_facts(response: Response, side: str, left_side: str | None) -> ResponseFacts:
+    return ResponseFacts(
+        id=response.pk, side=side, model_name=response.model_name, generation_json=_json(response.generation),
+        content_hash=response.content_hash, html=response.html,
+        shown_left=None if left_side is None else side == left_side,
+    )
+
+
+def _comparison_facts(comparison: Comparison, *, left_side: str | None) -> ComparisonFacts:
+    prompt, project = comparison.prompt, comparison.project
+    return ComparisonFacts(
+        id=comparison.pk, project_slug=project.slug, project_name=project.name,
+        external_id=comparison.external_id, gold=comparison.gold, content_hash=comparison.content_hash,
+        metadata_json=_json(comparison.metadata), created_at=comparison.created_at, judged=comparison.judged,
+        overlap=project.overlap, prompt_id=prompt.pk, prompt_turns=list(prompt.messages_html),
+        prompt_source=prompt.source, prompt_metadata_json=_json(prompt.metadata),
+        responses=(_response_facts(comparison.response_a, "A", left_side),
+                   _response_facts(comparison.response_b, "B", left_side)),
+        batch=_batch_facts(comparison.batch),
+    )
+
+
+def _judgment_row(judgment: Judgment, is_admin: bool) -> JudgmentRow:
+    superseded_by = getattr(judgment, "superseded_by", None)
+    return JudgmentRow(
+        id=judgment.pk, rater=_rater_view(judgment.rater, is_admin), choice=judgment.choice,
+        choice_displayed=judgment.choice_displayed, strength=judgment.strength,
+        guideline_number=judgment.guideline_version.number, submitted_at=judgment.submitted_at,
+        supersedes_id=judgment.supersedes_id, superseded_by_id=superseded_by.pk if superseded_by else None,
+    )

@@ -86,12 +86,12 @@ def test_it_lets_a_rater_log_in_acknowledge_and_judge_with_only_the_keyboard(liv
     expect(page.locator("#guideline-body")).to_contain_text("Pick the more helpful answer.")
     expect(page.locator("#acknowledge")).to_be_focused()
     first = next_task_after(page, "Enter")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "task.png"), full_page=True)
     expect(page.locator("#done-count")).to_have_text("0")
     expect(page.locator("#strengths input")).to_have_count(4)
     expect(page.locator("#both-bad-option")).to_be_visible()
     expect(page.locator("#tie-option")).to_be_hidden()  # four_level has no tie
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "task.png"), full_page=True)
 
     page.keyboard.press("ArrowLeft")
     page.keyboard.press("Enter")  # no strength yet: refused on the page, nothing sent

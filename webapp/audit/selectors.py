@@ -48,7 +48,7 @@ def filter_events(qs, params):
     if start:
         qs = qs.filter(at__gte=start)
     if end:
-        qs = qs.filter(at__lt=end) if _is_date(value["to"]) else qs.filter(at__lte=end)
+        qs = qs.filter(at__lte=end)
     return qs
 
 
@@ -66,10 +66,10 @@ def _parse_moment(text: str, *, field: str, end_of_day: bool) -> dt.datetime | N
     try:
         if _is_date(text):
             day = parse_date(text)
-            moment = dt.datetime.combine(day + dt.timedelta(days=1) if end_of_day else day, dt.time()) if day else None
+            moment = dt.datetime.combine(day, dt.time.max if end_of_day else dt.time.min) if day else None
         else:
             moment = parse_datetime(text)
-    except (ValueError, OverflowError):  # well-formed but impossible: 2024-02-30, or past year 9999
+    except ValueError:  # well-formed but impossible, e.g. 2024-02-30
         moment = None
     if moment is None:
         raise ValidationFailed(f"{field}: {text!r} is not an ISO date (2024-05-01) or datetime (2024-05-01T13:45)",

@@ -128,7 +128,7 @@ class ComparisonProvenance:
 
 
 def judgment_provenance(*, judgment_id: int, viewer) -> JudgmentProvenance:
-    """Return the provenance of one judgment; NotFound unless `viewer` is an admin or a lead of its project."""
+    """Return the provenance of one judgment; NotFound unless `viewer` is an admin or its project's lead."""
     is_admin = _check_viewer(viewer)
     judgment = (
         Judgment.objects.filter(pk=judgment_id, comparison__project__in=projects_visible_to(viewer))
@@ -157,7 +157,7 @@ def judgment_provenance(*, judgment_id: int, viewer) -> JudgmentProvenance:
 
 
 def comparison_provenance(*, comparison_id: int, viewer) -> ComparisonProvenance:
-    """Return a comparison, its batch and its judgments; NotFound unless `viewer` is an admin or a lead of its project."""
+    """Return a comparison, its batch and its judgments; NotFound unless `viewer` is an admin or its project's lead."""
     is_admin = _check_viewer(viewer)
     comparison = (
         Comparison.objects.filter(pk=comparison_id, project__in=projects_visible_to(viewer))

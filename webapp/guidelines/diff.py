@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 # Word-level matching is quadratic; past this many characters a changed line is highlighted whole.
 MAX_INLINE_CHARS = 2_000
+# Below this similarity a changed line was rewritten, not edited: highlighting scattered words is noise.
+MIN_INLINE_RATIO = 0.5
 # Words, runs of spaces, or single punctuation marks: highlights then fall on whole words.
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
 
@@ -62,6 +64,8 @@ def inline_parts(old: str, new: str) -> tuple[tuple[Part, ...], tuple[Part, ...]
     left: list[Part] = []
     right: list[Part] = []
     matcher = difflib.SequenceMatcher(None, old_tokens, new_tokens, autojunk=False)
+    if matcher.ratio() < MIN_INLINE_RATIO:
+        return _whole(old), _whole(new)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         _append(left, "".join(old_tokens[i1:i2]), changed=tag != "equal")
         _append(right, "".join(new_tokens[j1:j2]), changed=tag != "equal")

@@ -128,6 +128,8 @@ X_FRAME_OPTIONS = "DENY"
 # --- Workbench settings ---------------------------------------------------
 WB_MAX_TEXT_CHARS = env_int("WB_MAX_TEXT_CHARS", 100_000)
 WB_MAX_IMPORT_BYTES = env_int("WB_MAX_IMPORT_BYTES", 200 * 1024 * 1024)
+# Only to measure what auditing costs (bench/): never set it where the trail matters.
+WB_AUDIT_DISABLED_FOR_BENCHMARK = env_bool("WB_AUDIT_DISABLED_FOR_BENCHMARK", False)
 WB_LOGIN_MAX_FAILURES = env_int("WB_LOGIN_MAX_FAILURES", 5)
 WB_LOGIN_WINDOW_SECONDS = env_int("WB_LOGIN_WINDOW_SECONDS", 900)
 DATA_UPLOAD_MAX_MEMORY_SIZE = WB_MAX_IMPORT_BYTES

@@ -7,7 +7,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from openapi_spec_validator import validate
 
-from tests.conftest import PASSWORD, acknowledge, comparisons_jsonl
+from tests.conftest import PASSWORD, comparisons_jsonl
 from webapp.comparisons.models import Comparison, ImportBatch, Judgment
 from webapp.urls import api as api_routes
 

@@ -10,12 +10,13 @@ import pytest
 from django.db import connection, transaction
 from django.urls import reverse
 
-from tests.conftest import PASSWORD, make_world
+from tests.conftest import PASSWORD, acknowledge, make_world
 from webapp.accounts.services import login_failure_record, membership_add, user_create
 from webapp.audit.models import GENESIS_HASH, AuditEvent
 from webapp.audit.selectors import filter_events
 from webapp.audit.services import audit_record
-from webapp.audit.views import EXPORT_FIELDS
+from webapp.audit.views import EXPORT_FIELDS, HASHED_FIELDS
+from webapp.comparisons.services import assignment_next, judgment_submit
 from webapp.core import clock
 from webapp.core.errors import ValidationFailed
 from webapp.projects.services import project_create
@@ -48,13 +49,13 @@ def csv_rows(body: str) -> tuple[list[str], list[dict]]:
 
 def recomputed_hash(row: dict) -> str:
     """What an offline verifier does: hash the exported content fields exactly as AuditEvent does."""
-    content = {field: row[field] for field in EXPORT_FIELDS if field != "hash"}
+    content = {field: row[field] for field in HASHED_FIELDS}
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def from_csv(row: dict) -> dict:
-    as_int = {"seq", "actor_id", "project_id"}
+    as_int = {"seq", "actor_id", "project_id", "actor_pseudonymized"}
     row = {k: (int(v) if v else None) if k in as_int else v for k, v in row.items()}
     row["payload"] = json.loads(row["payload"])
     return row
@@ -169,6 +170,7 @@ def test_it_exports_csv_with_hash_columns_that_verify_offline(client, world):
     assert rows[0]["prev_hash"] == GENESIS_HASH
     assert all(later["prev_hash"] == earlier["hash"] for earlier, later in zip(rows, rows[1:]))
     assert all(recomputed_hash(row) == row["hash"] for row in rows)
+    assert not any(row["actor_pseudonymized"] for row in rows)  # admins export real identities
 
 
 def test_it_exports_csv_with_the_page_filters(client, world):
@@ -247,3 +249,48 @@ def test_it_links_judgment_events_to_their_provenance(client):
     login(client, world.dave)
     html = client.get(reverse("audit-events"), {"action": "judgment.submitted"}).content.decode()
     assert f'href="{reverse("judgment-provenance", args=[42])}"' in html
+
+
+def alice_judges(world):
+    acknowledge(world, "alice")
+    assignment = assignment_next(project=world.project, rater=world.alice)
+    judgment, _ = judgment_submit(assignment_id=assignment.pk, rater=world.alice, choice="left", idempotency_key="k")
+    return judgment
+
+
+def test_it_shows_leads_raters_by_pseudonym_only(client, world):
+    judgment = alice_judges(world)
+    pseudonym = world.alice.profile.pseudonym
+    login(client, world.carol)
+    response = client.get(reverse("audit-events"), {"action": "judgment.submitted"})
+    assert [e.object_id for e in page_events(response)] == [str(judgment.pk)]
+    html = response.content.decode()
+    assert pseudonym in html and "alice" not in html
+    # Looking a rater up by username finds nothing; by pseudonym it works.
+    assert page_events(client.get(reverse("audit-events"), {"actor": "alice"})) == []
+    by_pseudonym = page_events(client.get(reverse("audit-events"), {"actor": pseudonym}))
+    assert by_pseudonym and {e.actor_id for e in by_pseudonym} == {world.alice.pk}
+    assert page_events(client.get(reverse("audit-events"), {"actor": "carol"}))  # leads stay named
+
+
+def test_it_exports_raters_by_pseudonym_to_leads_and_flags_those_rows(client, world):
+    alice_judges(world)
+    login(client, world.carol)
+    _, body = export(client, "csv")
+    rows = [from_csv(row) for row in csv_rows(body)[1]]
+    alices = [row for row in rows if row["actor_pseudonymized"]]
+    assert {row["action"] for row in alices} == {"guideline.acknowledged", "judgment.submitted"}
+    assert all(row["actor_label"] == world.alice.profile.pseudonym and row["actor_id"] is None for row in alices)
+    assert "alice" not in {row["actor_label"] for row in rows}
+    others = [row for row in rows if not row["actor_pseudonymized"]]
+    assert others and all(recomputed_hash(row) == row["hash"] for row in others)
+    _, body = export(client, "jsonl", actor="alice")
+    assert body == ""
+
+
+def test_it_lets_admins_find_a_rater_by_username_or_pseudonym(client, world):
+    alice_judges(world)
+    login(client, world.dave)
+    by_name = page_events(client.get(reverse("audit-events"), {"actor": "alice"}))
+    by_pseudonym = page_events(client.get(reverse("audit-events"), {"actor": world.alice.profile.pseudonym}))
+    assert by_name and [e.pk for e in by_name] == [e.pk for e in by_pseudonym]

@@ -6,7 +6,13 @@ from tests.conftest import acknowledge, extra_raters, make_world
 from webapp.comparisons import services
 from webapp.comparisons.models import Assignment, Comparison, Judgment
 from webapp.core import clock
-from webapp.core.errors import Conflict, GuidelineNotAcknowledged, LeaseLost, NotFound, ValidationFailed
+from webapp.core.errors import (
+    Conflict,
+    GuidelineNotAcknowledged,
+    LeaseLost,
+    NotFound,
+    ValidationFailed,
+)
 from webapp.guidelines.services import guideline_publish
 
 pytestmark = pytest.mark.django_db

@@ -74,18 +74,20 @@ def role_change(*, user, role: str, actor) -> None:
 def membership_add(*, project, user, actor) -> Membership:
     membership, created = Membership.objects.get_or_create(project=project, user=user)
     if created:
+        # Leads read their projects' events: name members by pseudonym, never by username.
         audit_record(actor=actor, action="membership.added", obj=membership, project_id=project.pk,
-                     payload={"user_id": user.pk, "username": user.get_username()})
+                     payload={"member": user.profile.pseudonym})
     return membership
 
 
 @transaction.atomic
 def membership_remove(*, project, user, actor) -> None:
-    deleted, _ = Membership.objects.filter(project=project, user=user).delete()
-    if deleted:
+    membership = Membership.objects.filter(project=project, user=user).first()
+    if membership is not None:
+        membership_id = membership.pk
+        membership.delete()
         audit_record(actor=actor, action="membership.removed", object_type="projects.membership",
-                     object_id=f"{project.pk}:{user.pk}", project_id=project.pk,
-                     payload={"user_id": user.pk, "username": user.get_username()})
+                     object_id=str(membership_id), project_id=project.pk, payload={"member": user.profile.pseudonym})
 
 
 @transaction.atomic

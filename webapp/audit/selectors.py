@@ -1,10 +1,11 @@
 """Reading the audit trail: who may see which events, and the filters of the log pages and exports."""
 import datetime as dt
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from webapp.accounts.models import Role
+from webapp.accounts.models import Profile, Role
 from webapp.audit.models import AuditEvent
 from webapp.core.errors import Forbidden, ValidationFailed
 from webapp.projects.models import Project
@@ -23,15 +24,27 @@ def events_visible_to(user):
     raise Forbidden("only data leads and admins can read the audit log")
 
 
-def filter_events(qs, params):
+def pseudonymizes_raters(user) -> bool:
+    """Whether `user` must see raters by pseudonym only: everyone but admins (as on the provenance pages)."""
+    return role_of(user) != Role.ADMIN
+
+
+def rater_pseudonyms(actor_ids) -> dict[int, str]:
+    """Map those of `actor_ids` (ids, or a values() queryset) who are raters to their pseudonyms (one query)."""
+    return dict(Profile.objects.filter(user_id__in=actor_ids, role=Role.RATER).values_list("user_id", "pseudonym"))
+
+
+def filter_events(qs, params, *, pseudonymous_raters: bool = False):
     """Narrow `qs` by the log filters in `params` (a QueryDict or dict); blank values are ignored.
 
-    `from` and `to` take ISO dates or datetimes (naive ones are UTC); a date in `to` includes
-    that whole day. Raise ValidationFailed for a value that cannot be read.
+    `actor` matches a username or a rater's pseudonym; with `pseudonymous_raters` it matches raters
+    by pseudonym only, so a lead cannot look up what a named rater did. `from` and `to` take ISO
+    dates or datetimes (naive ones are UTC); a date in `to` includes that whole day.
+    Raise ValidationFailed for a value that cannot be read.
     """
     value = {name: (params.get(name) or "").strip() for name in FILTER_FIELDS}
     if value["actor"]:
-        qs = qs.filter(actor_label=value["actor"])
+        qs = qs.filter(_actor_matches(value["actor"], pseudonymous_raters))
     if value["action"]:
         qs = qs.filter(action=value["action"])
     if value["object_type"]:
@@ -50,6 +63,14 @@ def filter_events(qs, params):
     if end:
         qs = qs.filter(at__lte=end)
     return qs
+
+
+def _actor_matches(name: str, pseudonymous_raters: bool) -> Q:
+    by_pseudonym = Q(actor__profile__pseudonym=name, actor__profile__role=Role.RATER)
+    by_username = Q(actor_label=name)
+    if pseudonymous_raters:
+        by_username &= ~Q(actor__profile__role=Role.RATER)
+    return by_pseudonym | by_username
 
 
 def distinct_actions(qs) -> list[str]:

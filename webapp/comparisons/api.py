@@ -5,7 +5,12 @@ from webapp.comparisons import imports, services
 from webapp.comparisons.models import Assignment, ImportBatch
 from webapp.core.api import api_view, json_body
 from webapp.core.errors import NotFound, ValidationFailed
-from webapp.projects.selectors import project_for_lead, project_for_member, projects_visible_to, role_of
+from webapp.projects.selectors import (
+    project_for_lead,
+    project_for_member,
+    projects_visible_to,
+    role_of,
+)
 
 
 def _side(response) -> dict:

@@ -33,7 +33,9 @@ def import_request(*, project, data: bytes, file_name: str, actor) -> ImportBatc
     )
     audit_record(actor=actor, action="import.requested", obj=batch, project_id=project.pk,
                  payload={"file_name": batch.file_name, "sha256": batch.sha256, "size_bytes": len(data)})
-    from webapp.comparisons.tasks import import_run_task  # tasks import services; avoid the cycle at import time
+    from webapp.comparisons.tasks import (
+        import_run_task,  # tasks import services; avoid the cycle at import time
+    )
 
     transaction.on_commit(lambda: import_run_task.delay(batch.pk))
     return batch

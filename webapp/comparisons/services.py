@@ -9,7 +9,14 @@ from django.db.models import Exists, F, OuterRef
 from webapp.audit.services import audit_record
 from webapp.comparisons.models import Assignment, Comparison, Judgment
 from webapp.core import clock
-from webapp.core.errors import Conflict, GuidelineNotAcknowledged, LeaseLost, NotFound, QuizRequired, ValidationFailed
+from webapp.core.errors import (
+    Conflict,
+    GuidelineNotAcknowledged,
+    LeaseLost,
+    NotFound,
+    QuizRequired,
+    ValidationFailed,
+)
 from webapp.guidelines.selectors import current_version_with_ack
 
 _seed_source = random.SystemRandom()
@@ -42,16 +49,17 @@ def _expire_leases(*, now: dt.datetime, project_id: int | None) -> int:
     leases = Assignment.objects.filter(status=Assignment.Status.LEASED, expires_at__lte=now)
     if project_id is not None:
         leases = leases.filter(project_id=project_id)
-    expired = list(leases.select_for_update(skip_locked=True).values_list("id", "comparison_id", "rater_id", "project_id"))
+    expired = list(leases.select_for_update(skip_locked=True).values_list(
+        "id", "comparison_id", "rater__profile__pseudonym", "project_id"))
     if not expired:
         return 0
     Assignment.objects.filter(pk__in=[row[0] for row in expired]).update(status=Assignment.Status.EXPIRED, finished_at=now)
     for comparison_id, count in sorted(Counter(row[1] for row in expired).items()):
         Comparison.objects.filter(pk=comparison_id).update(taken=F("taken") - count)
-    for assignment_id, comparison_id, rater_id, proj_id in expired:
+    for assignment_id, comparison_id, rater_pseudonym, proj_id in expired:
         audit_record(actor=None, action="assignment.expired", object_type="comparisons.assignment",
                      object_id=str(assignment_id), project_id=proj_id,
-                     payload={"comparison_id": comparison_id, "rater_id": rater_id})
+                     payload={"comparison_id": comparison_id, "rater": rater_pseudonym})
     return len(expired)
 
 

@@ -1,21 +1,18 @@
 """Provenance pages for data leads and admins: a judgment or comparison traced to its sources."""
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from webapp.comparisons.provenance import comparison_provenance, judgment_provenance
-from webapp.core.errors import NotFound
 from webapp.core.rendering import pygments_css
+from webapp.core.views import domain_errors_as_pages
 
 
 @require_GET
 @login_required
+@domain_errors_as_pages
 def judgment_page(request, judgment_id):
-    try:
-        provenance = judgment_provenance(judgment_id=judgment_id, viewer=request.user)
-    except NotFound:
-        raise Http404("no such judgment in your projects") from None
+    provenance = judgment_provenance(judgment_id=judgment_id, viewer=request.user)
     return render(request, "comparisons/judgment_provenance.html", {
         "p": provenance, "comparison": provenance.comparison, "pygments_css": pygments_css(),
         # Left first, as the rater saw them.
@@ -25,11 +22,9 @@ def judgment_page(request, judgment_id):
 
 @require_GET
 @login_required
+@domain_errors_as_pages
 def comparison_page(request, comparison_id):
-    try:
-        provenance = comparison_provenance(comparison_id=comparison_id, viewer=request.user)
-    except NotFound:
-        raise Http404("no such comparison in your projects") from None
+    provenance = comparison_provenance(comparison_id=comparison_id, viewer=request.user)
     return render(request, "comparisons/comparison_provenance.html", {
         "p": provenance, "comparison": provenance.comparison, "pygments_css": pygments_css(),
         "responses": provenance.comparison.responses,

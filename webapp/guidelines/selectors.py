@@ -1,6 +1,11 @@
 from django.db.models import Exists, OuterRef
 
-from webapp.guidelines.models import Acknowledgement, GuidelineVersion, Quiz, QuizAttempt
+from webapp.guidelines.models import (
+    Acknowledgement,
+    GuidelineVersion,
+    Quiz,
+    QuizAttempt,
+)
 
 
 def current_version_with_ack(*, project_id: int, user) -> GuidelineVersion | None:

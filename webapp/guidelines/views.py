@@ -13,20 +13,20 @@ from webapp.accounts.models import Role
 from webapp.comparisons.models import Judgment
 from webapp.core.errors import DomainError
 from webapp.core.rendering import pygments_css, render_markdown
+from webapp.core.views import domain_errors_as_pages
 from webapp.guidelines.diff import diff_lines, diff_stats
 from webapp.guidelines.models import Acknowledgement, GuidelineVersion
 from webapp.guidelines.services import MAX_GUIDELINE_CHARS, guideline_publish
 from webapp.projects.selectors import project_for_lead, role_of
-from webapp.projects.views import _forbidden_as_403, _lead_project
 
 MAX_NOTE_CHARS = 500
 
 
 @login_required
 @require_GET
-@_forbidden_as_403
+@domain_errors_as_pages
 def guideline_versions(request, slug):
-    project = _lead_project(slug, request.user)
+    project = project_for_lead(slug=slug, user=request.user)
     versions = list(GuidelineVersion.objects.filter(project=project).select_related("author")
                     .defer("body_md").order_by("-number"))
     acks = list(Acknowledgement.objects.filter(version__project=project)
@@ -46,9 +46,9 @@ def guideline_versions(request, slug):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@_forbidden_as_403
+@domain_errors_as_pages
 def guideline_new(request, slug):
-    project = _lead_project(slug, request.user)
+    project = project_for_lead(slug=slug, user=request.user)
     current = GuidelineVersion.objects.current_for(project)
     if request.method == "GET":
         return _editor(request, project, current, body=current.body_md if current else "", note="")
@@ -85,9 +85,9 @@ def guideline_preview(request, slug):
 
 @login_required
 @require_GET
-@_forbidden_as_403
+@domain_errors_as_pages
 def guideline_diff(request, slug):
-    project = _lead_project(slug, request.user)
+    project = project_for_lead(slug=slug, user=request.user)
     versions = list(GuidelineVersion.objects.filter(project=project).select_related("author")
                     .defer("body_md").order_by("number"))
     if not versions:

@@ -2,7 +2,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -10,36 +9,17 @@ from webapp.comparisons.imports import import_request
 from webapp.comparisons.models import Assignment, Comparison, ImportBatch
 from webapp.comparisons.selectors import requeue_candidates
 from webapp.comparisons.services import comparisons_requeue
-from webapp.core.errors import DomainError, Forbidden
+from webapp.core.errors import DomainError
+from webapp.core.views import domain_errors_as_pages
 from webapp.guidelines.models import GuidelineVersion, Quiz
 from webapp.guidelines.quiz import quiz_set
 from webapp.projects.selectors import project_for_lead, role_of
 
 
-def _lead_project(slug, user):
-    try:
-        return project_for_lead(slug=slug, user=user)
-    except Forbidden:
-        raise
-    except DomainError:
-        raise Http404("no such project of yours") from None
-
-
-def _forbidden_as_403(view):
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except Forbidden as error:
-            return render(request, "projects/forbidden.html", {"detail": error.message}, status=403)
-
-    wrapper.__name__ = view.__name__
-    return wrapper
-
-
 @login_required
-@_forbidden_as_403
+@domain_errors_as_pages
 def lead_project(request, slug):
-    project = _lead_project(slug, request.user)
+    project = project_for_lead(slug=slug, user=request.user)
     comparisons = Comparison.objects.filter(project=project)
     totals = comparisons.aggregate(
         total=Count("id"), complete=Count("id", filter=Q(judged__gte=project.overlap)),
@@ -55,9 +35,9 @@ def lead_project(request, slug):
 
 @login_required
 @require_POST
-@_forbidden_as_403
+@domain_errors_as_pages
 def lead_import(request, slug):
-    project = _lead_project(slug, request.user)
+    project = project_for_lead(slug=slug, user=request.user)
     upload = request.FILES.get("file")
     if upload is None:
         messages.error(request, "Choose a file to import.")
@@ -72,10 +52,10 @@ def lead_import(request, slug):
 
 
 @login_required
-@_forbidden_as_403
+@domain_errors_as_pages
 def lead_requeue(request, slug):
     """Send comparisons judged under an older guideline back for judgments under the current one."""
-    project = _lead_project(slug, request.user)
+    project = project_for_lead(slug=slug, user=request.user)
     current = GuidelineVersion.objects.current_for(project)
     disagreeing_only = request.GET.get("only") == "disagreeing"
     candidates = requeue_candidates(project=project, current_version_number=current.number,
@@ -98,10 +78,10 @@ def lead_requeue(request, slug):
 
 
 @login_required
-@_forbidden_as_403
+@domain_errors_as_pages
 def lead_quiz(request, slug):
     """Set the onboarding quiz of the current guideline version (known-answer comparisons)."""
-    project = _lead_project(slug, request.user)
+    project = project_for_lead(slug=slug, user=request.user)
     current = GuidelineVersion.objects.current_for(project)
     quiz = Quiz.objects.filter(version=current).first() if current else None
     if request.method == "POST" and current is not None:

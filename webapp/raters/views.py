@@ -3,7 +3,6 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -12,18 +11,12 @@ from webapp.comparisons.models import Assignment, Judgment
 from webapp.core.errors import DomainError
 from webapp.core.middleware import client_ip
 from webapp.core.rendering import pygments_css, render_markdown
+from webapp.core.views import domain_errors_as_pages
 from webapp.guidelines import services as guideline_services
 from webapp.guidelines.models import Quiz
 from webapp.guidelines.quiz import quiz_attempt_submit, quiz_questions
 from webapp.guidelines.selectors import current_version_with_ack
 from webapp.projects.selectors import project_for_member, projects_visible_to, role_of
-
-
-def _member_project_or_404(slug, user):
-    try:
-        return project_for_member(slug=slug, user=user)
-    except DomainError:
-        raise Http404("no such project of yours") from None
 
 
 @require_http_methods(["GET", "POST"])
@@ -65,8 +58,9 @@ def _done_counts(user) -> dict[int, int]:
 
 
 @login_required
+@domain_errors_as_pages
 def guideline_page(request, slug):
-    project = _member_project_or_404(slug, request.user)
+    project = project_for_member(slug=slug, user=request.user)
     version = current_version_with_ack(project_id=project.pk, user=request.user)
     if request.method == "POST":
         try:
@@ -83,8 +77,9 @@ def guideline_page(request, slug):
 
 
 @login_required
+@domain_errors_as_pages
 def task_page(request, slug):
-    project = _member_project_or_404(slug, request.user)
+    project = project_for_member(slug=slug, user=request.user)
     version = current_version_with_ack(project_id=project.pk, user=request.user)
     if version is None or not version.acknowledged:
         return redirect("guideline", slug=slug)
@@ -98,16 +93,18 @@ def task_page(request, slug):
 
 
 @login_required
+@domain_errors_as_pages
 def my_judgments(request, slug):
-    project = _member_project_or_404(slug, request.user)
+    project = project_for_member(slug=slug, user=request.user)
     judgments = (Judgment.objects.filter(rater=request.user, comparison__project=project)
                  .select_related("guideline_version").order_by("-submitted_at")[:200])
     return render(request, "raters/mine.html", {"project": project, "judgments": judgments})
 
 
 @login_required
+@domain_errors_as_pages
 def quiz_page(request, slug):
-    project = _member_project_or_404(slug, request.user)
+    project = project_for_member(slug=slug, user=request.user)
     version = current_version_with_ack(project_id=project.pk, user=request.user)
     if version is None or not version.acknowledged:
         return redirect("guideline", slug=slug)

@@ -32,3 +32,15 @@ def test_it_refuses_updates_and_deletes_through_the_orm(world):
         event.save()
     with pytest.raises(TypeError):
         AuditEvent.objects.all().delete()
+
+
+def test_it_catches_a_truncated_chain_with_a_checkpoint(world, capsys):
+    call_command("audit_verify")
+    checkpoint = capsys.readouterr().out.split("checkpoint: ")[1].strip()
+    call_command("audit_verify", "--checkpoint", checkpoint)
+    last_seq = int(checkpoint.split(":")[0])
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM audit_auditevent WHERE seq = %s", [last_seq])
+    call_command("audit_verify")  # without the checkpoint a cut tail looks like a shorter, intact chain
+    with pytest.raises(CommandError, match="truncated"):
+        call_command("audit_verify", "--checkpoint", checkpoint)

@@ -49,14 +49,20 @@ class ChainReport:
     checked: int
     broken_seq: int | None = None
     problem: str = ""
+    head_hash: str = GENESIS_HASH  # hash of the last event checked: record it elsewhere as a checkpoint
 
     @property
     def ok(self) -> bool:
         return self.broken_seq is None
 
 
-def audit_verify(batch_size: int = 2000) -> ChainReport:
-    """Walk the chain in order; report the first event whose hash or link does not hold."""
+def audit_verify(batch_size: int = 2000, *, checkpoint: tuple[int, str] | None = None) -> ChainReport:
+    """Walk the chain in order; report the first event whose hash or link does not hold.
+
+    A chain only proves itself from the inside: someone who can write the database could cut off
+    its tail or rewrite it whole. `checkpoint` (seq, hash), recorded outside the database from an
+    earlier run, catches that: the event must still be there with the same hash.
+    """
     expected_prev, expected_seq, checked = GENESIS_HASH, 1, 0
     for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=batch_size):
         if event.seq != expected_seq:
@@ -65,5 +71,9 @@ def audit_verify(batch_size: int = 2000) -> ChainReport:
             return ChainReport(checked, event.seq, "prev_hash does not match the previous event's hash")
         if event.compute_hash() != event.hash:
             return ChainReport(checked, event.seq, "content does not match its stored hash (edited?)")
+        if checkpoint and event.seq == checkpoint[0] and event.hash != checkpoint[1]:
+            return ChainReport(checked, event.seq, "hash differs from the recorded checkpoint (chain rewritten?)")
         expected_prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
-    return ChainReport(checked)
+    if checkpoint and checked < checkpoint[0]:
+        return ChainReport(checked, checkpoint[0], f"the checkpoint event #{checkpoint[0]} is missing (chain truncated?)")
+    return ChainReport(checked, head_hash=expected_prev)

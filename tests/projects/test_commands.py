@@ -43,7 +43,8 @@ def test_it_seeds_the_demo_idempotently():
 
 
 def test_it_documents_every_command_with_help():
-    for command in ("create_project", "publish_guideline", "import_comparisons", "create_user", "seed_demo", "audit_verify"):
+    for command in ("create_project", "publish_guideline", "import_comparisons", "create_user", "seed_demo",
+                    "audit_verify", "set_quiz"):
         result = subprocess.run([sys.executable, "manage.py", command, "--help"], capture_output=True, text=True)
         assert result.returncode == 0 and "usage:" in result.stdout, command
 
@@ -52,3 +53,11 @@ def test_it_keeps_exporters_and_rm_training_free_of_django():
     code = "import sys, exporters, rm_training; assert 'django' not in sys.modules, 'django was imported'"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_it_sets_a_quiz_from_the_command_line(world):
+    ids = list(Comparison.objects.order_by("pk").values_list("pk", flat=True)[:2])
+    call_command("set_quiz", "demo", "--comparisons", ",".join(map(str, ids)), "--threshold", "50", stdout=io.StringIO())
+    assert world.guideline.quiz.items.count() == 2 and world.guideline.quiz.threshold == 0.5
+    with pytest.raises(CommandError, match="already has a quiz"):
+        call_command("set_quiz", "demo", "--comparisons", str(ids[0]))

@@ -1,19 +1,7 @@
 from django.contrib import admin
 
 from webapp.comparisons.models import Assignment, Comparison, ImportBatch, Judgment
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Collected data is changed only through services, never by hand in the admin."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from webapp.core.admin import ReadOnlyAdmin
 
 
 @admin.register(ImportBatch)

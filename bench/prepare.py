@@ -92,7 +92,6 @@ def main() -> None:
     parser.add_argument("--text-chars", type=int, default=400, help="approximate length of each response")
     parser.add_argument("--raters", type=int, default=32)
     parser.add_argument("--tokens", type=Path, default=ROOT / "var" / "bench" / "tokens.txt")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers in the printed command")
     args = parser.parse_args()
 
     url = database_url_for(args.admin_url, args.db_name)
@@ -117,11 +116,13 @@ database   {url}
 tokens     {args.tokens} ({len(tokens)} raters)
 
 start the server (in another shell, from {ROOT}):
-  DATABASE_URL={url} .venv/bin/gunicorn webapp.wsgi -c webapp/gunicorn.conf.py -w {args.workers} -b 127.0.0.1:8001
+  DATABASE_URL={url} .venv/bin/gunicorn webapp.wsgi -c webapp/gunicorn.conf.py \\
+      -b 127.0.0.1:8001 --pid var/bench/gunicorn.pid
 
 then run the load:
   .venv/bin/python bench/rater_load.py --url http://127.0.0.1:8001 --project {args.project} \\
-      --tokens {args.tokens} --raters {len(tokens)} --duration 20 --database-url {url}
+      --tokens {args.tokens} --raters {len(tokens)} --duration 20 --database-url {url} \\
+      --server-pid var/bench/gunicorn.pid
 
 drop it afterwards:
   psql {args.admin_url} -c 'DROP DATABASE {args.db_name}'""")

@@ -139,6 +139,7 @@ def main() -> None:
     if profiler:
         profiler.disable()
     pg1, cpu1, wall1 = backend_cpu_seconds(), time.process_time(), time.perf_counter()
+    done = max(done, 1)
     print(f"{done} next → submit pairs in-process, {len(tokens)} raters round-robin: per pair "
           f"{(wall1 - wall0) / done * 1000:.2f} ms wall, {(cpu1 - cpu0) / done * 1000:.2f} ms Django CPU, "
           f"{(pg1 - pg0) / done * 1000:.2f} ms PostgreSQL backend CPU")

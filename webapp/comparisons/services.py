@@ -49,7 +49,7 @@ def _expire_leases(*, now: dt.datetime, project_id: int | None) -> int:
     leases = Assignment.objects.filter(status=Assignment.Status.LEASED, expires_at__lte=now)
     if project_id is not None:
         leases = leases.filter(project_id=project_id)
-    expired = list(leases.select_for_update(skip_locked=True).values_list(
+    expired = list(leases.select_for_update(skip_locked=True, of=("self",)).values_list(
         "id", "comparison_id", "rater__profile__pseudonym", "project_id"))
     if not expired:
         return 0

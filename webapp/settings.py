@@ -78,6 +78,11 @@ def _database_config() -> dict:
         if config["ENGINE"].endswith("postgresql"):
             # Each test run gets its own database so concurrent runs never collide.
             config["TEST"] = {"NAME": env_str("WB_TEST_DB_NAME", "") or None}
+            # Server-side binding lets psycopg prepare the hot queries after a few runs: PostgreSQL
+            # then skips planning (bench/: ~13 → ~5 ms of database CPU per judgment). Behind
+            # PgBouncer in transaction mode this needs max_prepared_statements (PgBouncer ≥ 1.21).
+            config["OPTIONS"] = {"server_side_binding": env_bool("DB_SERVER_SIDE_BINDING", True),
+                                 "prepare_threshold": env_int("DB_PREPARE_THRESHOLD", 5)}
         return config
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     return {

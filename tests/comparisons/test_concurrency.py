@@ -3,6 +3,7 @@
 Runs on both databases; on PostgreSQL this exercises FOR UPDATE SKIP LOCKED, on SQLite
 the IMMEDIATE-transaction serialization.
 """
+import re
 import threading
 from collections import Counter
 
@@ -98,4 +99,5 @@ def test_it_claims_with_skip_locked_on_postgresql():
 
     with CaptureQueriesContext(connection) as ctx:
         services.assignment_next(project=world.project, rater=raters[0])
-    assert any("FOR UPDATE SKIP LOCKED" in q["sql"] for q in ctx.captured_queries)
+    picks = [q["sql"] for q in ctx.captured_queries if "FROM comparisons_comparison" in q["sql"]]
+    assert len(picks) == 1 and re.search(r"FOR UPDATE OF c SKIP LOCKED$", picks[0]), picks

@@ -7,7 +7,7 @@ from django.db import transaction
 
 from webapp.accounts.models import ApiToken, LoginFailure, Profile, Role, hash_token
 from webapp.audit.services import audit_record
-from webapp.core import clock
+from webapp.core import clock, sql
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.projects.models import Membership
 
@@ -99,14 +99,30 @@ def token_create(*, user, actor=None) -> str:
     return raw
 
 
+_TOKEN_USER = """
+    SELECT u.id, u.username, u.is_staff, u.is_superuser, p.id, p.role, p.pseudonym
+    FROM accounts_apitoken t
+    JOIN auth_user u ON u.id = t.user_id
+    LEFT JOIN accounts_profile p ON p.user_id = u.id
+    WHERE t.key_hash = %s AND t.revoked_at IS NULL AND u.is_active"""
+
+
 def user_for_token(raw: str):
-    """The active user a bearer token belongs to, or None (one query)."""
-    token = (
-        ApiToken.objects.select_related("user__profile")
-        .filter(key_hash=hash_token(raw), revoked_at__isnull=True, user__is_active=True)
-        .first()
-    )
-    return token.user if token else None
+    """The active user a bearer token belongs to, with their profile, or None.
+
+    Hand-written SQL: every API call starts here (webapp/core/sql.py says why)."""
+    row = sql.one(_TOKEN_USER, [hash_token(raw)])
+    if row is None:
+        return None
+    user_id, username, is_staff, is_superuser, profile_id, role, pseudonym = row
+    # from_db marks the other fields deferred: a save() could only ever write these, never blank the rest.
+    user = get_user_model().from_db(
+        "default", ["id", "username", "is_staff", "is_superuser", "is_active"],
+        [user_id, username, is_staff, is_superuser, True])
+    if profile_id is not None:
+        user.profile = Profile.from_db("default", ["id", "user_id", "role", "pseudonym"],
+                                       [profile_id, user_id, role, pseudonym])
+    return user
 
 
 def login_throttled(*, username: str, ip: str) -> bool:

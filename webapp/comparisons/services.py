@@ -1,14 +1,15 @@
 """State changes of comparisons, assignments and judgments: one write function each."""
 import datetime as dt
+import json
 import random
 from collections import Counter
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import F
 
 from webapp.audit.services import audit_record
-from webapp.comparisons.models import Assignment, Comparison, Judgment
-from webapp.core import clock
+from webapp.comparisons.models import Assignment, Comparison, Judgment, Prompt, Response
+from webapp.core import clock, sql
 from webapp.core.errors import (
     Conflict,
     GuidelineNotAcknowledged,
@@ -69,6 +70,27 @@ def _serving_queryset():
     )
 
 
+_LIVE_LEASE = """
+    SELECT id FROM comparisons_assignment
+    WHERE project_id = %s AND rater_id = %s AND status = 'leased' AND expires_at > %s LIMIT 1"""
+# Closest to completion first, never a pair this rater had in the comparison's current round.
+_PICK = """
+    SELECT c.id, c.round, p.id, p.messages, p.messages_html, ra.id, ra.text, ra.html, rb.id, rb.text, rb.html
+    FROM comparisons_comparison c
+    JOIN comparisons_prompt p ON p.id = c.prompt_id
+    JOIN comparisons_response ra ON ra.id = c.response_a_id
+    JOIN comparisons_response rb ON rb.id = c.response_b_id
+    WHERE c.project_id = %s AND c.taken < %s
+      AND NOT EXISTS (SELECT 1 FROM comparisons_assignment seen
+                      WHERE seen.comparison_id = c.id AND seen.rater_id = %s AND seen.round = c.round)
+    ORDER BY c.taken DESC, c.id LIMIT 1"""
+_TAKE_SLOT = "UPDATE comparisons_comparison SET taken = taken + 1 WHERE id = %s"
+_INSERT_ASSIGNMENT = """
+    INSERT INTO comparisons_assignment (project_id, comparison_id, rater_id, status, round, guideline_version_id,
+                                        seed, served_at, expires_at, finished_at, skip_reason)
+    VALUES (%s, %s, %s, 'leased', %s, %s, %s, %s, %s, NULL, '') RETURNING id"""
+
+
 @transaction.atomic
 def assignment_next(*, project, rater, now: dt.datetime | None = None) -> Assignment | None:
     """Lease the next comparison for `rater`, or return their live lease; None when nothing is left.
@@ -79,37 +101,53 @@ def assignment_next(*, project, rater, now: dt.datetime | None = None) -> Assign
     """
     now = now or clock.now()
     version = _current_acknowledged_version(project=project, rater=rater)
-    _expire_leases(now=now, project_id=project.pk)
-    live = (
-        _serving_queryset()
-        .filter(project=project, rater=rater, status=Assignment.Status.LEASED, expires_at__gt=now)
-        .first()
-    )
+    live = sql.one(_LIVE_LEASE, [project.pk, rater.pk, sql.db_datetime(now)])
     if live is not None:
-        if live.guideline_version_id != version.pk:
-            # Served again, now under the version the rater just acknowledged.
-            Assignment.objects.filter(pk=live.pk).update(guideline_version=version)
-            live.guideline_version = version
-        return live
-    already_seen = Assignment.objects.filter(comparison=OuterRef("pk"), rater=rater, round=OuterRef("round"))
-    comparison = (
-        Comparison.objects.filter(project=project, taken__lt=project.overlap)
-        .filter(~Exists(already_seen))
-        .select_related("prompt", "response_a", "response_b")
-        .order_by("-taken", "id")
-        .select_for_update(skip_locked=True, of=("self",))
-        .first()
-    )
-    if comparison is None:
-        return None
-    Comparison.objects.filter(pk=comparison.pk).update(taken=F("taken") + 1)
+        return _resume(live[0], version)
+    picked = sql.one(_PICK + sql.for_update("c", skip_locked=True), [project.pk, project.overlap, rater.pk])
+    if picked is None:
+        # Before saying "nothing left": free expired leases (the beat task does so every 30 s too),
+        # then wait for pairs other raters hold locked, in case their claims roll back.
+        _expire_leases(now=now, project_id=project.pk)
+        picked = sql.one(_PICK + sql.for_update("c"), [project.pk, project.overlap, rater.pk])
+        if picked is None:
+            return None
+    comparison = _comparison_from_row(project, picked)
+    sql.execute(_TAKE_SLOT, [comparison.pk])
     assignment = Assignment(
         project=project, comparison=comparison, rater=rater, guideline_version=version, round=comparison.round,
-        seed=_seed_source.getrandbits(62), served_at=now,
-        expires_at=now + dt.timedelta(minutes=project.lease_minutes),
+        seed=_seed_source.getrandbits(62), served_at=now, expires_at=now + dt.timedelta(minutes=project.lease_minutes),
     )
-    assignment.save(force_insert=True)
+    assignment.pk = sql.one(_INSERT_ASSIGNMENT, [
+        project.pk, comparison.pk, rater.pk, comparison.round, version.pk, assignment.seed,
+        sql.db_datetime(assignment.served_at), sql.db_datetime(assignment.expires_at),
+    ])[0]
+    assignment._state.adding = False
     return assignment
+
+
+def _resume(assignment_id: int, version) -> Assignment:
+    live = _serving_queryset().get(pk=assignment_id)
+    if live.guideline_version_id != version.pk:
+        # Served again, now under the version the rater just acknowledged.
+        Assignment.objects.filter(pk=live.pk).update(guideline_version=version)
+        live.guideline_version = version
+    return live
+
+
+def _comparison_from_row(project, row) -> Comparison:
+    cid, round_, prompt_id, messages, messages_html, a_id, a_text, a_html, b_id, b_text, b_html = row
+    prompt = Prompt(id=prompt_id, project=project, messages=_json(messages), messages_html=_json(messages_html))
+    return Comparison(
+        id=cid, project=project, round=round_, prompt=prompt,
+        response_a=Response(id=a_id, prompt=prompt, text=a_text, html=a_html),
+        response_b=Response(id=b_id, prompt=prompt, text=b_text, html=b_html),
+    )
+
+
+def _json(value):
+    # Django has psycopg hand jsonb over as text (and SQLite stores text); the ORM decodes it, raw SQL must.
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def canonical_choice(displayed: str, left_is_a: bool) -> str:

@@ -4,7 +4,7 @@ import json
 import random
 from collections import Counter
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from webapp.audit.services import audit_record
@@ -19,6 +19,7 @@ from webapp.core.errors import (
     ValidationFailed,
 )
 from webapp.guidelines.selectors import current_version_with_ack
+from webapp.projects.models import Project
 
 _seed_source = random.SystemRandom()
 MAX_RATIONALE_CHARS = 10_000
@@ -199,20 +200,21 @@ def judgment_submit(*, assignment_id: int, rater, choice: str, strength: int | N
     now = now or clock.now()
     flags = [] if flags is None else flags
     _validate_key(idempotency_key)
-    assignment = (
-        Assignment.objects.select_for_update(of=("self",)).select_related("project")
-        .filter(pk=assignment_id, rater=rater).first()
-    )
-    if assignment is None:
+    locked = list(Assignment.objects.raw(_LOCK_ASSIGNMENT + sql.for_update("a"), [assignment_id, rater.pk]))
+    if not locked:
         raise NotFound("no such assignment of yours")
-    # Checked under the assignment lock, so a concurrent duplicate sees the first one's row.
-    earlier = Judgment.objects.filter(rater=rater, idempotency_key=idempotency_key).first()
+    assignment = locked[0]
+    # Checked after the lock, in its own statement, so a concurrent duplicate's row is visible.
+    earlier = sql.one(_JUDGMENT_BY_KEY, [rater.pk, idempotency_key])
     if earlier is not None:
-        if earlier.assignment_id != assignment.pk:
+        if earlier[1] != assignment.pk:
             raise Conflict("this Idempotency-Key was already used for another assignment", field="Idempotency-Key")
-        return earlier, False
-    _validate_answer(project=assignment.project, choice=choice, strength=strength, rationale=rationale,
-                     flags=flags, active_ms=active_ms)
+        return Judgment.objects.get(pk=earlier[0]), False
+    project = Project.from_db("default", ["id", "scale", "allow_both_bad", "rationale_required"], [
+        assignment.project_id, assignment.project_scale, bool(assignment.project_allow_both_bad),
+        bool(assignment.project_rationale_required)])
+    _validate_answer(project=project, choice=choice, strength=strength, rationale=rationale, flags=flags,
+                     active_ms=active_ms)
     previous = None
     if assignment.status == Assignment.Status.SUBMITTED:
         previous = assignment.judgments.filter(superseded_by__isnull=True).order_by("-id").first()
@@ -229,10 +231,10 @@ def judgment_submit(*, assignment_id: int, rater, choice: str, strength: int | N
         served_at=assignment.served_at, submitted_at=now, active_ms=active_ms,
         idempotency_key=idempotency_key, supersedes=previous,
     )
-    judgment.save(force_insert=True)
+    _insert_judgment(judgment)
     if previous is None:
-        Assignment.objects.filter(pk=assignment.pk).update(status=Assignment.Status.SUBMITTED, finished_at=now)
-        Comparison.objects.filter(pk=assignment.comparison_id).update(judged=F("judged") + 1)
+        sql.execute(_MARK_SUBMITTED, [sql.db_datetime(now), assignment.pk])
+        sql.execute(_COUNT_JUDGED, [assignment.comparison_id])
     audit_record(
         actor=rater, action="judgment.superseded" if previous else "judgment.submitted", obj=judgment,
         project_id=assignment.project_id,
@@ -241,6 +243,32 @@ def judgment_submit(*, assignment_id: int, rater, choice: str, strength: int | N
                  "strength": strength, "supersedes": previous.pk if previous else None},
     )
     return judgment, True
+
+
+_LOCK_ASSIGNMENT = """
+    SELECT a.*, p.scale AS project_scale, p.allow_both_bad AS project_allow_both_bad,
+           p.rationale_required AS project_rationale_required
+    FROM comparisons_assignment a JOIN projects_project p ON p.id = a.project_id
+    WHERE a.id = %s AND a.rater_id = %s"""
+_JUDGMENT_BY_KEY = "SELECT id, assignment_id FROM comparisons_judgment WHERE rater_id = %s AND idempotency_key = %s"
+_INSERT_JUDGMENT = """
+    INSERT INTO comparisons_judgment (assignment_id, comparison_id, rater_id, guideline_version_id, choice,
+        choice_displayed, display_order, strength, rationale, flags, served_at, submitted_at, active_ms,
+        idempotency_key, supersedes_id)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"""
+_MARK_SUBMITTED = "UPDATE comparisons_assignment SET status = 'submitted', finished_at = %s WHERE id = %s"
+_COUNT_JUDGED = "UPDATE comparisons_comparison SET judged = judged + 1 WHERE id = %s"
+_FLAGS_FIELD = Judgment._meta.get_field("flags")
+
+
+def _insert_judgment(j: Judgment) -> None:
+    j.pk = sql.one(_INSERT_JUDGMENT, [
+        j.assignment_id, j.comparison_id, j.rater_id, j.guideline_version_id, j.choice, j.choice_displayed,
+        j.display_order, j.strength, j.rationale, _FLAGS_FIELD.get_db_prep_value(j.flags, connection),
+        sql.db_datetime(j.served_at), sql.db_datetime(j.submitted_at), j.active_ms, j.idempotency_key,
+        j.supersedes_id,
+    ])[0]
+    j._state.adding = False
 
 
 @transaction.atomic

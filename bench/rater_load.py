@@ -45,6 +45,7 @@ class Config:
     timeout: float
     seed: int
     think_ms: float = 0
+    audit_off: bool = False
     run_id: str = field(default_factory=lambda: "bench-" + uuid.uuid4().hex[:12])
 
 
@@ -422,7 +423,12 @@ def check_database(database_url: str, cfg: Config, r: Results) -> bool:
             "SELECT count(*) FROM audit_auditevent WHERE action = 'judgment.submitted' "
             "AND object_type = 'comparisons.judgment' AND object_id = ANY(%(ids)s)",
             {"ids": [str(i) for i in stored]}).fetchone()[0]
-        report(audited == len(stored), f"one judgment.submitted audit event per stored judgment: {audited} = {len(stored)}")
+        if cfg.audit_off:
+            print(f"  [--] audit events not checked (--audit-off: server ran with WB_AUDIT_DISABLED_FOR_BENCHMARK=1); "
+                  f"{audited} found")
+        else:
+            report(audited == len(stored),
+                   f"one judgment.submitted audit event per stored judgment: {audited} = {len(stored)}")
         lo, hi, n = conn.execute("SELECT min(seq), max(seq), count(*) FROM audit_auditevent").fetchone()
         report(n == 0 or hi - lo + 1 == n, f"audit chain has no sequence gaps ({n} events)")
         leased = conn.execute("SELECT count(*) FROM comparisons_assignment WHERE project_id = %(project)s "
@@ -453,6 +459,9 @@ def parse_args() -> tuple[Config, str | None]:
     parser.add_argument("--vacuum", action="store_true",
                         help="VACUUM ANALYZE the database first (for back-to-back runs where autovacuum is off)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--audit-off", action="store_true",
+                        help="the server runs with WB_AUDIT_DISABLED_FOR_BENCHMARK=1 (to measure what auditing costs): "
+                             "skip the audit-event check")
     parser.add_argument("--server-pid", help="gunicorn master pid or pid file: report the CPU its workers "
                         "and this database's PostgreSQL backends used (same machine only)")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"),
@@ -464,7 +473,7 @@ def parse_args() -> tuple[Config, str | None]:
         parser.error(f"{args.tokens} has {len(tokens)} tokens; --raters {args.raters} needs as many")
     cfg = Config(url=args.url.rstrip("/"), project=args.project, tokens=tokens[:args.raters], duration=args.duration,
                  warmup=args.warmup, max_judgments=args.judgments, timeout=args.timeout, seed=args.seed,
-                 think_ms=args.think_ms)
+                 think_ms=args.think_ms, audit_off=args.audit_off)
     if args.vacuum:
         vacuum(args.database_url or parser.error("--vacuum needs --database-url"))
     master = args.server_pid

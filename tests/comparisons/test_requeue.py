@@ -88,3 +88,13 @@ def test_it_requeues_from_the_lead_page_only_for_leads(judged_under_v1):
     lead.post("/lead/demo/requeue/", {"comparison": [comparison.pk]})
     comparison.refresh_from_db()
     assert comparison.round == 2
+
+
+def test_it_marks_old_round_judgments_on_the_comparison_provenance_page(judged_under_v1):
+    world = judged_under_v1
+    comparison = Comparison.objects.get()
+    services.comparisons_requeue(project=world.project, comparison_ids=[comparison.pk], actor=world.carol)
+    lead = Client()
+    lead.login(username="carol", password=PASSWORD)
+    page = lead.get(f"/provenance/comparisons/{comparison.pk}/").content.decode()
+    assert page.count("earlier round: re-queued since") == 2

@@ -94,6 +94,8 @@ class JudgmentRow:
     submitted_at: dt.datetime
     supersedes_id: int | None
     superseded_by_id: int | None
+    round: int
+    requeued: bool  # made in an earlier round: the pair was re-queued under a newer guideline since
 
 
 @dataclass(frozen=True)
@@ -168,10 +170,12 @@ def comparison_provenance(*, comparison_id: int, viewer) -> ComparisonProvenance
     if comparison is None:
         raise NotFound("no such comparison in your projects")
     judgments = (Judgment.objects.filter(comparison=comparison)
-                 .select_related("rater__profile", "guideline_version", "superseded_by").order_by("submitted_at", "id"))
+                 .select_related("rater__profile", "guideline_version", "superseded_by", "assignment")
+                 .order_by("submitted_at", "id"))
     return ComparisonProvenance(
         comparison=_comparison_facts(comparison, left_side=None),
-        judgments=[_judgment_row(j, is_admin) for j in judgments], viewer_is_admin=is_admin,
+        judgments=[_judgment_row(j, is_admin, current_round=comparison.round) for j in judgments],
+        viewer_is_admin=is_admin,
     )
 
 
@@ -237,11 +241,12 @@ def _comparison_facts(comparison: Comparison, *, left_side: str | None) -> Compa
     )
 
 
-def _judgment_row(judgment: Judgment, is_admin: bool) -> JudgmentRow:
+def _judgment_row(judgment: Judgment, is_admin: bool, *, current_round: int) -> JudgmentRow:
     superseded_by = getattr(judgment, "superseded_by", None)
     return JudgmentRow(
         id=judgment.pk, rater=_rater_view(judgment.rater, is_admin), choice=judgment.choice,
         choice_displayed=judgment.choice_displayed, strength=judgment.strength,
         guideline_number=judgment.guideline_version.number, submitted_at=judgment.submitted_at,
         supersedes_id=judgment.supersedes_id, superseded_by_id=superseded_by.pk if superseded_by else None,
+        round=judgment.assignment.round, requeued=judgment.assignment.round < current_round,
     )

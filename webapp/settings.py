@@ -74,7 +74,8 @@ TEMPLATES = [
 def _database_config() -> dict:
     url = env_str("DATABASE_URL")
     if url:
-        config = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 600), conn_health_checks=True)
+        config = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 600),
+                                       conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True))
         if config["ENGINE"].endswith("postgresql"):
             # Each test run gets its own database so concurrent runs never collide.
             config["TEST"] = {"NAME": env_str("WB_TEST_DB_NAME", "") or None}
@@ -135,6 +136,8 @@ WB_MAX_TEXT_CHARS = env_int("WB_MAX_TEXT_CHARS", 100_000)
 WB_MAX_IMPORT_BYTES = env_int("WB_MAX_IMPORT_BYTES", 200 * 1024 * 1024)
 # Only to measure what auditing costs (bench/): never set it where the trail matters.
 WB_AUDIT_DISABLED_FOR_BENCHMARK = env_bool("WB_AUDIT_DISABLED_FOR_BENCHMARK", False)
+# How long an API token stays trusted per process without asking the database (0: ask every time).
+WB_TOKEN_CACHE_SECONDS = env_int("WB_TOKEN_CACHE_SECONDS", 10)
 WB_LOGIN_MAX_FAILURES = env_int("WB_LOGIN_MAX_FAILURES", 5)
 WB_LOGIN_WINDOW_SECONDS = env_int("WB_LOGIN_WINDOW_SECONDS", 900)
 DATA_UPLOAD_MAX_MEMORY_SIZE = WB_MAX_IMPORT_BYTES

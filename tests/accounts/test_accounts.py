@@ -48,3 +48,22 @@ def test_it_logs_in_and_redirects_home(world):
 def test_it_refuses_a_login_post_without_csrf(world):
     browser = Client(enforce_csrf_checks=True)
     assert browser.post("/login/", {"username": "alice", "password": PASSWORD}).status_code == 403
+
+
+def test_it_stops_accepting_a_revoked_token_once_the_cache_is_off(world, tokens, settings):
+    settings.WB_TOKEN_CACHE_SECONDS = 0
+    client = Client()
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {tokens['alice']}"}
+    assert client.get("/api/v1/projects", **auth).status_code == 200
+    ApiToken.objects.filter(key_hash=hash_token(tokens["alice"])).update(revoked_at=world.project.created_at)
+    assert client.get("/api/v1/projects", **auth).status_code == 401
+
+
+def test_it_remembers_a_token_for_the_configured_time(world, tokens, settings, django_assert_num_queries):
+    from webapp.accounts.services import user_for_token
+
+    settings.WB_TOKEN_CACHE_SECONDS = 60
+    assert user_for_token(tokens["bob"]).username == "bob"
+    with django_assert_num_queries(0):
+        again = user_for_token(tokens["bob"])
+    assert again.username == "bob" and again.profile.role == "rater"

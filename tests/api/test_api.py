@@ -188,3 +188,14 @@ def _wait_for_import(client, url, token, timeout=60):
             return status
         time.sleep(0.2)
     raise AssertionError(f"import still {status['status']} after {timeout}s")
+
+
+def test_it_records_the_token_user_as_the_audit_actor(client, world, tokens):
+    from webapp.audit.models import AuditEvent
+
+    ack(client, tokens["alice"])
+    task = post(client, "/api/v1/projects/demo/assignments/next", tokens["alice"]).json()
+    post(client, f"/api/v1/assignments/{task['assignment_id']}/judgment", tokens["alice"], {"choice": "left"},
+         HTTP_IDEMPOTENCY_KEY="who")
+    event = AuditEvent.objects.get(action="judgment.submitted")
+    assert (event.actor_id, event.actor_label) == (world.alice.pk, "alice")

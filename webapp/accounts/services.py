@@ -1,5 +1,6 @@
 import datetime as dt
 import secrets
+import time
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -107,22 +108,45 @@ _TOKEN_USER = """
     WHERE t.key_hash = %s AND t.revoked_at IS NULL AND u.is_active"""
 
 
+# token hash → (monotonic deadline, row). Per process; only found tokens are cached.
+_token_rows: dict[str, tuple[float, tuple]] = {}
+
+
+def _token_row(key_hash: str) -> tuple | None:
+    ttl = settings.WB_TOKEN_CACHE_SECONDS
+    cached = _token_rows.get(key_hash)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    row = sql.one(_TOKEN_USER, [key_hash])
+    if row is not None and ttl > 0:
+        if len(_token_rows) > 10_000:
+            _token_rows.clear()
+        _token_rows[key_hash] = (time.monotonic() + ttl, row)
+    return row
+
+
 def user_for_token(raw: str):
     """The active user a bearer token belongs to, with their profile, or None.
 
-    Hand-written SQL: every API call starts here (webapp/core/sql.py says why)."""
-    row = sql.one(_TOKEN_USER, [hash_token(raw)])
+    Hand-written SQL: every API call starts here (webapp/core/sql.py says why). A found token is
+    remembered for WB_TOKEN_CACHE_SECONDS, so a revoked token or a deactivated user can still call
+    the API that long."""
+    row = _token_row(hash_token(raw))
     if row is None:
         return None
     user_id, username, is_staff, is_superuser, profile_id, role, pseudonym = row
-    # from_db marks the other fields deferred: a save() could only ever write these, never blank the rest.
-    user = get_user_model().from_db(
-        "default", ["id", "username", "is_staff", "is_superuser", "is_active"],
-        [user_id, username, is_staff, is_superuser, True])
+    user = _partial_instance(get_user_model(), id=user_id, username=username, is_staff=is_staff,
+                             is_superuser=is_superuser, is_active=True)
     if profile_id is not None:
-        user.profile = Profile.from_db("default", ["id", "user_id", "role", "pseudonym"],
-                                       [profile_id, user_id, role, pseudonym])
+        user.profile = _partial_instance(Profile, id=profile_id, user_id=user_id, role=role, pseudonym=pseudonym)
     return user
+
+
+def _partial_instance(model, **values):
+    """An instance with only `values` loaded; the other fields are deferred, so a save() could
+    only ever write these, never blank the rest. from_db wants them in the model's field order."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db("default", names, [values[name] for name in names])
 
 
 def login_throttled(*, username: str, ip: str) -> bool:

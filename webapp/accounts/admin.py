@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
 from webapp.accounts.models import ApiToken, Profile, Role
-from webapp.accounts.services import role_change
+from webapp.accounts.services import profile_attach, role_change
 
 User = get_user_model()
 
@@ -18,26 +18,23 @@ class ProfileInline(admin.StackedInline):
 class WorkbenchUserAdmin(UserAdmin):
     inlines = [ProfileInline]
     list_display = ("username", "email", "role", "is_active", "last_login")
+    # Staff and superuser flags follow the role (see accounts.services._apply_role).
+    readonly_fields = ("is_staff", "is_superuser", "last_login", "date_joined")
 
     @admin.display(description="role")
     def role(self, user):
         return getattr(getattr(user, "profile", None), "role", "")
 
-    def save_related(self, request, form, formsets, change):
-        # Role changes go through the service so is_staff/permissions follow and the audit row is written.
-        previous = Profile.objects.filter(user=form.instance).values_list("role", flat=True).first()
-        for formset in formsets:
-            if formset.model is Profile:
-                for inline_form in formset.forms:
-                    new_role = inline_form.cleaned_data.get("role")
-                    if previous and new_role and new_role != previous:
-                        role_change(user=form.instance, role=new_role, actor=request.user)
-                        return super().save_related(request, form, [f for f in formsets if f.model is not Profile], change)
-        super().save_related(request, form, formsets, change)
-        if not previous:
-            profile = Profile.objects.filter(user=form.instance).first()
-            if profile is None:
-                Profile.objects.create(user=form.instance, role=Role.RATER)
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Profile:
+            return super().save_formset(request, form, formset, change)
+        # The role changes only through the services, which set the flags and write the audit row.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        role = next((f.cleaned_data["role"] for f in formset.forms if f.cleaned_data.get("role")), Role.RATER)
+        if Profile.objects.filter(user=form.instance).exists():
+            role_change(user=form.instance, role=role, actor=request.user)
+        else:
+            profile_attach(user=form.instance, role=role, actor=request.user)
 
 
 admin.site.unregister(User)

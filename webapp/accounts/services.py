@@ -36,12 +36,23 @@ def user_create(*, username: str, role: str, password: str | None = None, email:
     else:
         user.set_unusable_password()
     user.save()
+    profile_attach(user=user, role=role, actor=actor)
+    return user
+
+
+@transaction.atomic
+def profile_attach(*, user, role: str, actor) -> Profile:
+    """Give a new user (made here or by the admin's user form) their role and pseudonym."""
+    if role not in Role.values:
+        raise ValidationFailed(f"role must be one of {', '.join(Role.values)}", field="role")
     profile = Profile.objects.create(user=user, role=role)
+    _apply_role(user, role)
+    user.save(update_fields=["is_staff", "is_superuser"])
     if role == Role.LEAD:
         _grant_lead_permissions(user)
-    audit_record(actor=actor, action="user.created", obj=user, payload={"username": username, "role": role,
-                                                                        "pseudonym": profile.pseudonym})
-    return user
+    audit_record(actor=actor, action="user.created", obj=user,
+                 payload={"username": user.get_username(), "role": role, "pseudonym": profile.pseudonym})
+    return profile
 
 
 def _grant_lead_permissions(user) -> None:

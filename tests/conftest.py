@@ -64,6 +64,17 @@ def acknowledge(world, *names):
                               number=world.project.guideline_versions.order_by("-number").first().number)
 
 
+def judge_canonical(project, rater, canonical: str):
+    """Lease `rater`'s next pair and choose canonical side `canonical` ("a" or "b"); return the lease."""
+    from webapp.comparisons import services
+
+    assignment = services.assignment_next(project=project, rater=rater)
+    displayed = "left" if (canonical == "a") == assignment.left_is_a else "right"
+    services.judgment_submit(assignment_id=assignment.pk, rater=rater, choice=displayed,
+                             idempotency_key=f"{rater.pk}-{assignment.pk}-{assignment.round}")
+    return assignment
+
+
 def extra_raters(world, count: int, *, prefix: str = "rater"):
     raters = []
     for i in range(count):

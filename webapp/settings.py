@@ -14,13 +14,13 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("WB_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY", "") or (
-    "dev-only-insecure-key-set-SECRET_KEY-in-production" if DEBUG or not env_bool("WB_PRODUCTION", False) else ""
-)
+SECRET_KEY = env_str("SECRET_KEY", "")
 if not SECRET_KEY:
-    from django.core.exceptions import ImproperlyConfigured
+    if env_bool("WB_PRODUCTION", False):
+        from django.core.exceptions import ImproperlyConfigured
 
-    raise ImproperlyConfigured("SECRET_KEY must be set when WB_PRODUCTION=1")
+        raise ImproperlyConfigured("SECRET_KEY must be set when WB_PRODUCTION=1")
+    SECRET_KEY = "dev-only-insecure-key-set-SECRET_KEY-in-production"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 

@@ -19,12 +19,6 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 10_000
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # Every test creates five users and logs in through the form: PBKDF2 would dominate the runtime.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture(scope="package")
 def playwright():
     with pytest.MonkeyPatch.context() as patch:

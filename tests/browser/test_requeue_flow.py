@@ -5,18 +5,11 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_rater_flow import log_in, next_task_after
-from tests.conftest import acknowledge, make_world
-from webapp.comparisons import services
+from tests.conftest import acknowledge, judge_canonical, make_world
 from webapp.comparisons.models import Comparison, Judgment
 from webapp.guidelines.services import guideline_publish
 
 pytestmark = pytest.mark.browser
-
-
-def judge_canonical(project, rater, canonical):
-    assignment = services.assignment_next(project=project, rater=rater)
-    displayed = "left" if (canonical == "a") == assignment.left_is_a else "right"
-    services.judgment_submit(assignment_id=assignment.pk, rater=rater, choice=displayed, idempotency_key=f"seed-{rater.pk}")
 
 
 def test_it_requeues_disagreeing_pairs_and_gets_new_judgments_under_the_new_version(live_server, open_browser):

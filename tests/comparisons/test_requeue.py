@@ -1,7 +1,13 @@
 import pytest
 from django.test import Client
 
-from tests.conftest import PASSWORD, acknowledge, extra_raters, make_world
+from tests.conftest import (
+    PASSWORD,
+    acknowledge,
+    extra_raters,
+    judge_canonical,
+    make_world,
+)
 from webapp.audit.models import AuditEvent
 from webapp.comparisons import services
 from webapp.comparisons.models import Comparison, Judgment
@@ -12,22 +18,13 @@ from webapp.guidelines.services import guideline_acknowledge, guideline_publish
 pytestmark = pytest.mark.django_db
 
 
-def judge(project, rater, canonical):
-    """Lease the next pair and choose the canonical side `canonical` ("a" or "b")."""
-    assignment = services.assignment_next(project=project, rater=rater)
-    displayed = "left" if (canonical == "a") == assignment.left_is_a else "right"
-    services.judgment_submit(assignment_id=assignment.pk, rater=rater, choice=displayed,
-                             idempotency_key=f"{rater.pk}-{assignment.pk}-{assignment.round}")
-    return assignment
-
-
 @pytest.fixture
 def judged_under_v1(db):
     """One comparison, judged by two raters under v1 (they disagree), then v2 is published."""
     world = make_world(overlap=2, n_comparisons=1)
     acknowledge(world, "alice", "bob")
-    judge(world.project, world.alice, "a")
-    judge(world.project, world.bob, "b")
+    judge_canonical(world.project, world.alice, "a")
+    judge_canonical(world.project, world.bob, "b")
     world.v2 = guideline_publish(project=world.project, body_md="# v2", change_note="stricter", author=world.carol)
     return world
 
@@ -49,7 +46,7 @@ def test_it_requeues_for_new_judgments_and_keeps_the_old_ones(judged_under_v1):
     assert Judgment.objects.filter(guideline_version__number=1).count() == 2
     for name in ("alice", "bob"):
         guideline_acknowledge(user=getattr(world, name), project=world.project, number=2)
-        again = judge(world.project, getattr(world, name), "a")
+        again = judge_canonical(world.project, getattr(world, name), "a")
         assert (again.comparison_id, again.round, again.guideline_version.number) == (comparison.pk, 2, 2)
     assert Judgment.objects.filter(guideline_version__number=2).count() == 2
     assert requeue_candidates(project=world.project, current_version_number=2) == []
@@ -66,7 +63,7 @@ def test_it_refuses_to_requeue_comparisons_not_judged_under_an_older_version(jud
 def test_it_ends_live_leases_of_the_old_round(db):
     world = make_world(overlap=3, n_comparisons=1)
     acknowledge(world, "alice")
-    judge(world.project, world.alice, "a")
+    judge_canonical(world.project, world.alice, "a")
     (late,) = extra_raters(world, 1)
     lease = services.assignment_next(project=world.project, rater=late)
     guideline_publish(project=world.project, body_md="# v2", change_note="", author=world.carol)

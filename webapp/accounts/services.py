@@ -23,9 +23,7 @@ def _apply_role(user, role: str) -> None:
 
 @transaction.atomic
 def user_create(*, username: str, role: str, password: str | None = None, email: str = "", actor=None):
-    """Create a user with a role and a stable pseudonym."""
-    if role not in Role.values:
-        raise ValidationFailed(f"role must be one of {', '.join(Role.values)}", field="role")
+    """Create a user with a role and a stable pseudonym (profile_attach checks the role)."""
     User = get_user_model()
     if User.objects.filter(username=username).exists():
         raise Conflict(f"user {username!r} already exists", field="username")
@@ -146,18 +144,11 @@ def user_for_token(raw: str):
     if row is None:
         return None
     user_id, username, is_staff, is_superuser, profile_id, role, pseudonym = row
-    user = _partial_instance(get_user_model(), id=user_id, username=username, is_staff=is_staff,
-                             is_superuser=is_superuser, is_active=True)
+    user = sql.partial_instance(get_user_model(), id=user_id, username=username, is_staff=is_staff,
+                                is_superuser=is_superuser, is_active=True)
     if profile_id is not None:
-        user.profile = _partial_instance(Profile, id=profile_id, user_id=user_id, role=role, pseudonym=pseudonym)
+        user.profile = sql.partial_instance(Profile, id=profile_id, user_id=user_id, role=role, pseudonym=pseudonym)
     return user
-
-
-def _partial_instance(model, **values):
-    """An instance with only `values` loaded; the other fields are deferred, so a save() could
-    only ever write these, never blank the rest. from_db wants them in the model's field order."""
-    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
-    return model.from_db("default", names, [values[name] for name in names])
 
 
 def login_throttled(*, username: str, ip: str) -> bool:

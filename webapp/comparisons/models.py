@@ -3,7 +3,8 @@ import random
 from django.conf import settings
 from django.db import models
 
-from webapp.guidelines.models import GuidelineVersion, ImmutableQuerySet
+from webapp.core.models import AppendOnlyModel
+from webapp.guidelines.models import GuidelineVersion
 from webapp.projects.models import Project
 
 
@@ -153,8 +154,10 @@ def left_is_a_from_seed(seed: int) -> bool:
     return random.Random(seed).random() < 0.5
 
 
-class Judgment(models.Model):
+class Judgment(AppendOnlyModel):
     """Append-only. A correction is a new row whose `supersedes` points at the old one."""
+
+    change_refused = "judgments are append-only; submit a correction instead"
 
     class Choice(models.TextChoices):
         A = "a"
@@ -188,8 +191,6 @@ class Judgment(models.Model):
     idempotency_key = models.CharField(max_length=100)
     supersedes = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by")
 
-    objects = ImmutableQuerySet.as_manager()
-
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["rater", "idempotency_key"], name="judgment_idempotency"),
@@ -197,11 +198,3 @@ class Judgment(models.Model):
 
     def __str__(self):
         return f"judgment {self.pk} ({self.choice})"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise TypeError("judgments are append-only; submit a correction instead")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("judgments are append-only")

@@ -15,15 +15,10 @@ class RequeueCandidate:
     disagree: bool
 
 
-def live_judgments():
-    """Judgments not superseded by a correction."""
-    return Judgment.objects.filter(superseded_by__isnull=True)
-
-
 def requeue_candidates(*, project, current_version_number: int, disagreeing_only: bool = False) -> list[RequeueCandidate]:
     """Comparisons whose current-round judgments include some made under an older guideline version."""
     rows = (
-        live_judgments()
+        Judgment.objects.filter(superseded_by__isnull=True)  # corrections replace what they supersede
         .filter(comparison__project=project, assignment__round=F("comparison__round"))
         .values("comparison_id", "comparison__round", "guideline_version__number", "choice")
         .order_by("comparison_id", "id")
@@ -41,12 +36,8 @@ def requeue_candidates(*, project, current_version_number: int, disagreeing_only
     return [c for c in candidates if c.disagree] if disagreeing_only else candidates
 
 
-def judgment_counts_by_version(project) -> dict[int, int]:
-    rows = live_judgments().filter(comparison__project=project).values("guideline_version__number").annotate(n=Count("id"))
-    return {row["guideline_version__number"]: row["n"] for row in rows}
-
-
 def project_progress(project) -> dict:
+    """Counts for the lead page: comparisons in all, started, complete (k judgments), rounds."""
     return Comparison.objects.filter(project=project).aggregate(
         total=Count("id"), complete=Count("id", filter=Q(judged__gte=project.overlap)),
         started=Count("id", filter=Q(judged__gt=0)), rounds=Max("round"),

@@ -1,6 +1,5 @@
 """State changes of comparisons, assignments and judgments: one write function each."""
 import datetime as dt
-import json
 import random
 from collections import Counter
 
@@ -138,17 +137,13 @@ def _resume(assignment_id: int, version) -> Assignment:
 
 def _comparison_from_row(project, row) -> Comparison:
     cid, round_, prompt_id, messages, messages_html, a_id, a_text, a_html, b_id, b_text, b_html = row
-    prompt = Prompt(id=prompt_id, project=project, messages=_json(messages), messages_html=_json(messages_html))
+    prompt = Prompt(id=prompt_id, project=project, messages=sql.json_value(messages),
+                    messages_html=sql.json_value(messages_html))
     return Comparison(
         id=cid, project=project, round=round_, prompt=prompt,
         response_a=Response(id=a_id, prompt=prompt, text=a_text, html=a_html),
         response_b=Response(id=b_id, prompt=prompt, text=b_text, html=b_html),
     )
-
-
-def _json(value):
-    # Django has psycopg hand jsonb over as text (and SQLite stores text); the ORM decodes it, raw SQL must.
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def canonical_choice(displayed: str, left_is_a: bool) -> str:
@@ -210,9 +205,10 @@ def judgment_submit(*, assignment_id: int, rater, choice: str, strength: int | N
         if earlier[1] != assignment.pk:
             raise Conflict("this Idempotency-Key was already used for another assignment", field="Idempotency-Key")
         return Judgment.objects.get(pk=earlier[0]), False
-    project = Project.from_db("default", ["id", "scale", "allow_both_bad", "rationale_required"], [
-        assignment.project_id, assignment.project_scale, bool(assignment.project_allow_both_bad),
-        bool(assignment.project_rationale_required)])
+    project = sql.partial_instance(
+        Project, id=assignment.project_id, scale=assignment.project_scale,
+        allow_both_bad=bool(assignment.project_allow_both_bad),
+        rationale_required=bool(assignment.project_rationale_required))
     _validate_answer(project=project, choice=choice, strength=strength, rationale=rationale, flags=flags,
                      active_ms=active_ms)
     previous = None

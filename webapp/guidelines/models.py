@@ -3,6 +3,7 @@ import hashlib
 from django.conf import settings
 from django.db import models
 
+from webapp.core.models import AppendOnlyModel, AppendOnlyQuerySet
 from webapp.projects.models import Project
 
 
@@ -10,22 +11,14 @@ def body_sha256(body_md: str) -> str:
     return hashlib.sha256(body_md.encode("utf-8")).hexdigest()
 
 
-class ImmutableQuerySet(models.QuerySet):
-    """Published rows never change; the database trigger enforces it too (see migrations)."""
-
-    def update(self, **kwargs):
-        raise TypeError(f"{self.model._meta.verbose_name_plural} are immutable once published")
-
-    def delete(self):
-        raise TypeError(f"{self.model._meta.verbose_name_plural} are immutable once published")
-
-
-class GuidelineVersionQuerySet(ImmutableQuerySet):
+class GuidelineVersionQuerySet(AppendOnlyQuerySet):
     def current_for(self, project) -> "GuidelineVersion | None":
         return self.filter(project=project).order_by("-number").first()
 
 
-class GuidelineVersion(models.Model):
+class GuidelineVersion(AppendOnlyModel):
+    change_refused = "a published guideline version is immutable; publish a new version instead"
+
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="guideline_versions")
     number = models.PositiveIntegerField()
     body_md = models.TextField()
@@ -44,13 +37,9 @@ class GuidelineVersion(models.Model):
         return f"{self.project.slug} guideline v{self.number}"
 
     def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise TypeError("a published guideline version is immutable; publish a new version instead")
-        self.sha256 = body_sha256(self.body_md)
+        if self._state.adding:
+            self.sha256 = body_sha256(self.body_md)
         super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("a published guideline version is immutable")
 
 
 class Acknowledgement(models.Model):
@@ -94,15 +83,15 @@ class QuizItem(models.Model):
         return f"{self.quiz} item {self.position}"
 
 
-class QuizAttempt(models.Model):
+class QuizAttempt(AppendOnlyModel):
+    change_refused = "quiz attempts are a record: they are never changed"
+
     quiz = models.ForeignKey(Quiz, on_delete=models.PROTECT, related_name="attempts")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="quiz_attempts")
     answers = models.JSONField(help_text="[{comparison_id, displayed, choice, gold, correct}]")
     score = models.FloatField()
     passed = models.BooleanField()
     submitted_at = models.DateTimeField()
-
-    objects = ImmutableQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["quiz", "user", "passed"])]

@@ -2,7 +2,6 @@ from webapp.guidelines.models import (
     GuidelineVersion,
 )
 
-
 # Raw SQL: every next-task call passes here (webapp/core/sql.py says why).
 _CURRENT_VERSION_FOR_USER = """
     SELECT gv.*,

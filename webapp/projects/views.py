@@ -1,13 +1,12 @@
 """Data-lead pages: project progress and file import."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from webapp.comparisons.imports import import_request
 from webapp.comparisons.models import Assignment, Comparison, ImportBatch
-from webapp.comparisons.selectors import requeue_candidates
+from webapp.comparisons.selectors import project_progress, requeue_candidates
 from webapp.comparisons.services import comparisons_requeue
 from webapp.core.errors import DomainError
 from webapp.core.views import domain_errors_as_pages
@@ -20,11 +19,7 @@ from webapp.projects.selectors import project_for_lead, role_of
 @domain_errors_as_pages
 def lead_project(request, slug):
     project = project_for_lead(slug=slug, user=request.user)
-    comparisons = Comparison.objects.filter(project=project)
-    totals = comparisons.aggregate(
-        total=Count("id"), complete=Count("id", filter=Q(judged__gte=project.overlap)),
-        started=Count("id", filter=Q(judged__gt=0)),
-    )
+    totals = project_progress(project)
     live_leases = Assignment.objects.filter(project=project, status=Assignment.Status.LEASED).count()
     return render(request, "projects/lead_project.html", {
         "project": project, "totals": totals, "live_leases": live_leases,
@@ -57,9 +52,6 @@ def lead_requeue(request, slug):
     """Send comparisons judged under an older guideline back for judgments under the current one."""
     project = project_for_lead(slug=slug, user=request.user)
     current = GuidelineVersion.objects.current_for(project)
-    disagreeing_only = request.GET.get("only") == "disagreeing"
-    candidates = requeue_candidates(project=project, current_version_number=current.number,
-                                    disagreeing_only=disagreeing_only) if current else []
     if request.method == "POST":
         try:
             ids = [int(value) for value in request.POST.getlist("comparison")]
@@ -72,6 +64,9 @@ def lead_requeue(request, slug):
             messages.success(request, f"Re-queued {count} comparison{'s' if count != 1 else ''} under guideline "
                                       f"v{current.number}; their earlier judgments stay, marked with their version.")
         return redirect("lead-requeue", slug=slug)
+    disagreeing_only = request.GET.get("only") == "disagreeing"
+    candidates = requeue_candidates(project=project, current_version_number=current.number,
+                                    disagreeing_only=disagreeing_only) if current else []
     return render(request, "projects/lead_requeue.html", {
         "project": project, "current": current, "candidates": candidates, "disagreeing_only": disagreeing_only,
     })

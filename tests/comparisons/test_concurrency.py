@@ -100,4 +100,4 @@ def test_it_claims_with_skip_locked_on_postgresql():
     with CaptureQueriesContext(connection) as ctx:
         services.assignment_next(project=world.project, rater=raters[0])
     picks = [q["sql"] for q in ctx.captured_queries if "FROM comparisons_comparison" in q["sql"]]
-    assert len(picks) == 1 and re.search(r"FOR UPDATE OF c SKIP LOCKED$", picks[0]), picks
+    assert len(picks) == 1 and re.search(r"FOR UPDATE OF c SKIP LOCKED\)", picks[0]), picks

@@ -8,6 +8,8 @@ from webapp.audit.models import GENESIS_HASH, AuditEvent
 from webapp.core import clock, context, sql
 
 _LAST_EVENT = "SELECT seq, hash FROM audit_auditevent ORDER BY seq DESC LIMIT 1"
+# PostgreSQL: lock and read in one round trip (audit/migrations/0002_chain_head_function.py).
+_LOCK_AND_READ_LAST_EVENT_PG = "SELECT seq, hash FROM audit_chain_head_locked(%s)"
 _INSERT_EVENT = """
     INSERT INTO audit_auditevent (seq, at, actor_id, actor_label, action, object_type, object_id, project_id,
                                   request_id, ip, payload, prev_hash, hash)
@@ -18,11 +20,12 @@ _PAYLOAD_FIELD = AuditEvent._meta.get_field("payload")
 _CHAIN_LOCK_KEY = 0x5EED_A0D17
 
 
-def _lock_chain() -> None:
-    # On SQLite every write transaction already holds the database write lock (IMMEDIATE mode).
+def _lock_chain_and_read_head() -> tuple | None:
+    """(seq, hash) of the chain's last event, or None; the chain stays locked until commit.
+    On SQLite every write transaction already holds the database write lock (IMMEDIATE mode)."""
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+        return sql.one(_LOCK_AND_READ_LAST_EVENT_PG, [_CHAIN_LOCK_KEY])
+    return sql.one(_LAST_EVENT, [])
 
 
 def audit_record(*, actor, action: str, obj=None, object_type: str = "", object_id: str = "",
@@ -36,8 +39,7 @@ def audit_record(*, actor, action: str, obj=None, object_type: str = "", object_
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
-    _lock_chain()
-    last = sql.one(_LAST_EVENT, [])
+    last = _lock_chain_and_read_head()
     seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
     ctx = context.current()
     actor = actor if actor is not None and getattr(actor, "pk", None) else None

@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from webapp.audit.services import audit_record
-from webapp.comparisons.models import Assignment, Comparison, Judgment, Prompt, Response
+from webapp.comparisons.models import Assignment, Comparison, Judgment, Prompt, Response, left_is_a_from_seed
 from webapp.core import clock, sql
 from webapp.core.errors import (
     Conflict,
@@ -17,26 +17,14 @@ from webapp.core.errors import (
     QuizRequired,
     ValidationFailed,
 )
-from webapp.guidelines.selectors import current_version_with_ack
+from webapp.guidelines.models import GuidelineVersion
+from webapp.guidelines.selectors import CURRENT_VERSION_STATUS_SQL
 from webapp.projects.models import Project
 
 _seed_source = random.SystemRandom()
 MAX_RATIONALE_CHARS = 10_000
 MAX_SKIP_REASON_CHARS = 500
 MAX_ACTIVE_MS = 24 * 3600 * 1000
-
-
-def _current_acknowledged_version(*, project, rater):
-    version = current_version_with_ack(project_id=project.pk, user=rater)
-    if version is None:
-        raise Conflict("this project has no published guideline yet; ask a data lead to publish one")
-    if not version.acknowledged:
-        raise GuidelineNotAcknowledged(
-            f"guideline v{version.number} of {project.slug} is new to you: read and acknowledge it before your next task"
-        )
-    if version.quiz_pending:
-        raise QuizRequired(f"pass the onboarding quiz for guideline v{version.number} before your first task")
-    return version
 
 
 @transaction.atomic
@@ -70,28 +58,72 @@ def _serving_queryset():
     )
 
 
+# Everything a next-task call must know before it claims, in one query: the guideline gate
+# (the guidelines app's rule, wrapped) and the rater's live lease in this project, if any.
+_GATE = f"""
+    SELECT s.id, s.number, s.sha256, s.acknowledged, s.quiz_pending,
+      (SELECT a.id FROM comparisons_assignment a
+       WHERE a.project_id = %s AND a.rater_id = %s AND a.status = 'leased' AND a.expires_at > %s LIMIT 1)
+    FROM ({CURRENT_VERSION_STATUS_SQL}) s"""
 _LIVE_LEASE = """
     SELECT id FROM comparisons_assignment
     WHERE project_id = %s AND rater_id = %s AND status = 'leased' AND expires_at > %s LIMIT 1"""
 # Closest to completion first, never a pair this rater had in the comparison's current round.
-_PICK = """
-    SELECT c.id, c.round, p.id, p.messages, p.messages_html, ra.id, ra.text, ra.html, rb.id, rb.text, rb.html
+_CANDIDATES = """
     FROM comparisons_comparison c
-    JOIN comparisons_prompt p ON p.id = c.prompt_id
-    JOIN comparisons_response ra ON ra.id = c.response_a_id
-    JOIN comparisons_response rb ON rb.id = c.response_b_id
     WHERE c.project_id = %s AND c.taken < %s
       AND NOT EXISTS (SELECT 1 FROM comparisons_assignment seen
                       WHERE seen.comparison_id = c.id AND seen.rater_id = %s AND seen.round = c.round)
     ORDER BY c.taken DESC, c.id LIMIT 1"""
+_SERVED_COLUMNS = """
+    p.id, p.messages, p.messages_html, ra.id, ra.text, ra.html, rb.id, rb.text, rb.html"""
+_PICK = f"""
+    SELECT c.id, c.round, {_SERVED_COLUMNS}
+    FROM (SELECT c.id, c.round, c.prompt_id, c.response_a_id, c.response_b_id {_CANDIDATES} <lock>) c
+    JOIN comparisons_prompt p ON p.id = c.prompt_id
+    JOIN comparisons_response ra ON ra.id = c.response_a_id
+    JOIN comparisons_response rb ON rb.id = c.response_b_id"""
 _TAKE_SLOT = "UPDATE comparisons_comparison SET taken = taken + 1 WHERE id = %s"
-_INSERT_ASSIGNMENT = """
-    INSERT INTO comparisons_assignment (project_id, comparison_id, rater_id, status, round, guideline_version_id,
-                                        seed, served_at, expires_at, finished_at, skip_reason)
+_ASSIGNMENT_COLUMNS = """(project_id, comparison_id, rater_id, status, round, guideline_version_id,
+                          seed, served_at, expires_at, finished_at, skip_reason)"""
+_INSERT_ASSIGNMENT = f"""
+    INSERT INTO comparisons_assignment {_ASSIGNMENT_COLUMNS}
     VALUES (%s, %s, %s, 'leased', %s, %s, %s, %s, %s, NULL, '') RETURNING id"""
+# PostgreSQL: pick, take the slot and lease it in one statement (one round trip, no BEGIN/COMMIT).
+# The picked row stays locked until the statement ends, so the slot count cannot overshoot.
+_CLAIM_PG = f"""
+    WITH picked AS (
+        SELECT c.id, c.round, c.prompt_id, c.response_a_id, c.response_b_id {_CANDIDATES}
+        FOR UPDATE OF c SKIP LOCKED),
+    slot AS (UPDATE comparisons_comparison c SET taken = c.taken + 1 FROM picked WHERE c.id = picked.id),
+    leased AS (
+        INSERT INTO comparisons_assignment {_ASSIGNMENT_COLUMNS}
+        SELECT %s, picked.id, %s, 'leased', picked.round, %s, %s, %s, %s, NULL, '' FROM picked
+        RETURNING id)
+    SELECT leased.id, picked.id, picked.round, {_SERVED_COLUMNS}
+    FROM leased CROSS JOIN picked
+    JOIN comparisons_prompt p ON p.id = picked.prompt_id
+    JOIN comparisons_response ra ON ra.id = picked.response_a_id
+    JOIN comparisons_response rb ON rb.id = picked.response_b_id"""
 
 
-@transaction.atomic
+def _serving_gate(*, project, rater, now: dt.datetime):
+    """(current guideline version, id of the rater's live lease or None); raises when the rater may
+    not be served yet."""
+    row = sql.one(_GATE, [project.pk, rater.pk, sql.db_datetime(now), rater.pk, rater.pk, project.pk])
+    if row is None:
+        raise Conflict("this project has no published guideline yet; ask a data lead to publish one")
+    version_id, number, sha256, acknowledged, quiz_pending, live_id = row
+    if not acknowledged:
+        raise GuidelineNotAcknowledged(
+            f"guideline v{number} of {project.slug} is new to you: read and acknowledge it before your next task"
+        )
+    if quiz_pending:
+        raise QuizRequired(f"pass the onboarding quiz for guideline v{number} before your first task")
+    version = sql.partial_instance(GuidelineVersion, id=version_id, project_id=project.pk, number=number, sha256=sha256)
+    return version, live_id
+
+
 def assignment_next(*, project, rater, now: dt.datetime | None = None) -> Assignment | None:
     """Lease the next comparison for `rater`, or return their live lease; None when nothing is left.
 
@@ -100,32 +132,64 @@ def assignment_next(*, project, rater, now: dt.datetime | None = None) -> Assign
     SQLite: the IMMEDIATE transaction serializes claims.
     """
     now = now or clock.now()
-    version = _current_acknowledged_version(project=project, rater=rater)
-    live = sql.one(_LIVE_LEASE, [project.pk, rater.pk, sql.db_datetime(now)])
-    if live is not None:
-        return _resume(live[0], version)
-    picked = sql.one(_PICK + sql.for_update("c", skip_locked=True), [project.pk, project.overlap, rater.pk])
+    version, live_id = _serving_gate(project=project, rater=rater, now=now)
+    if live_id is not None:
+        return _resume(live_id, version)
+    lease = _Lease(project=project, rater=rater, version=version, now=now)
+    if connection.vendor == "postgresql":
+        row = sql.one(_CLAIM_PG, [project.pk, project.overlap, rater.pk, *lease.insert_params()])
+        if row is not None:
+            return lease.assignment(assignment_id=row[0], comparison=_comparison_from_row(project, row[1:]))
+    return _claim_serialized(lease)
+
+
+@transaction.atomic
+def _claim_serialized(lease: "_Lease") -> Assignment | None:
+    # SQLite's path, and PostgreSQL's when every open pair was locked or none is left.
+    project, rater = lease.project, lease.rater
+    live = sql.one(_LIVE_LEASE, [project.pk, rater.pk, sql.db_datetime(lease.now)])
+    if live is not None:  # a concurrent call of the same rater won (SQLite serializes them here)
+        return _resume(live[0], lease.version)
+    candidates = [project.pk, project.overlap, rater.pk]
+    picked = sql.one(_PICK.replace("<lock>", sql.for_update("c", skip_locked=True)), candidates)
     if picked is None:
         # Before saying "nothing left": free expired leases (the beat task does so every 30 s too),
         # then wait for pairs other raters hold locked, in case their claims roll back.
-        _expire_leases(now=now, project_id=project.pk)
-        picked = sql.one(_PICK + sql.for_update("c"), [project.pk, project.overlap, rater.pk])
+        _expire_leases(now=lease.now, project_id=project.pk)
+        picked = sql.one(_PICK.replace("<lock>", sql.for_update("c")), candidates)
         if picked is None:
             return None
     comparison = _comparison_from_row(project, picked)
     sql.execute(_TAKE_SLOT, [comparison.pk])
-    assignment = Assignment(
-        project=project, comparison=comparison, rater=rater, guideline_version=version, round=comparison.round,
-        seed=_seed_source.getrandbits(62), served_at=now, expires_at=now + dt.timedelta(minutes=project.lease_minutes),
-    )
-    assignment.pk = sql.one(_INSERT_ASSIGNMENT, [
-        project.pk, comparison.pk, rater.pk, comparison.round, version.pk, assignment.seed,
-        sql.db_datetime(assignment.served_at), sql.db_datetime(assignment.expires_at),
-    ])[0]
-    assignment._state.adding = False
-    return assignment
+    params = lease.insert_params()
+    assignment_id = sql.one(_INSERT_ASSIGNMENT, [params[0], comparison.pk, params[1], comparison.round, *params[2:]])[0]
+    return lease.assignment(assignment_id=assignment_id, comparison=comparison)
 
 
+class _Lease:
+    """The parts of a new assignment known before a comparison is picked."""
+
+    def __init__(self, *, project, rater, version, now):
+        self.project, self.rater, self.version, self.now = project, rater, version, now
+        self.seed = _seed_source.getrandbits(62)
+        self.expires_at = now + dt.timedelta(minutes=project.lease_minutes)
+
+    def insert_params(self) -> list:
+        """project_id, rater_id, guideline_version_id, seed, served_at, expires_at."""
+        return [self.project.pk, self.rater.pk, self.version.pk, self.seed,
+                sql.db_datetime(self.now), sql.db_datetime(self.expires_at)]
+
+    def assignment(self, *, assignment_id: int, comparison: Comparison) -> Assignment:
+        assignment = Assignment(
+            id=assignment_id, project=self.project, comparison=comparison, rater=self.rater,
+            guideline_version=self.version, round=comparison.round, seed=self.seed, served_at=self.now,
+            expires_at=self.expires_at,
+        )
+        assignment._state.adding = False
+        return assignment
+
+
+@transaction.atomic
 def _resume(assignment_id: int, version) -> Assignment:
     live = _serving_queryset().get(pk=assignment_id)
     if live.guideline_version_id != version.pk:
@@ -195,75 +259,86 @@ def judgment_submit(*, assignment_id: int, rater, choice: str, strength: int | N
     now = now or clock.now()
     flags = [] if flags is None else flags
     _validate_key(idempotency_key)
-    locked = list(Assignment.objects.raw(_LOCK_ASSIGNMENT + sql.for_update("a"), [assignment_id, rater.pk]))
-    if not locked:
+    row = sql.one(_LOCK_ASSIGNMENT + sql.for_update("a"), [sql.db_datetime(now), idempotency_key, assignment_id, rater.pk])
+    if row is None:
         raise NotFound("no such assignment of yours")
-    assignment = locked[0]
-    # Checked after the lock, in its own statement, so a concurrent duplicate's row is visible.
-    earlier = sql.one(_JUDGMENT_BY_KEY, [rater.pk, idempotency_key])
-    if earlier is not None:
-        if earlier[1] != assignment.pk:
+    (_, project_id, comparison_id, version_id, status, seed, served_at, live,
+     scale, allow_both_bad, rationale_required, earlier_id, earlier_assignment_id) = row
+    if earlier_id is None and status == Assignment.Status.SUBMITTED:
+        # We may have waited for the lock on a concurrent submit with this very key: its judgment
+        # committed after this statement's snapshot, so look again with a fresh one.
+        earlier_id, earlier_assignment_id = sql.one(_JUDGMENT_BY_KEY, [rater.pk, idempotency_key]) or (None, None)
+    if earlier_id is not None:
+        if earlier_assignment_id != assignment_id:
             raise Conflict("this Idempotency-Key was already used for another assignment", field="Idempotency-Key")
-        return Judgment.objects.get(pk=earlier[0]), False
-    project = sql.partial_instance(
-        Project, id=assignment.project_id, scale=assignment.project_scale,
-        allow_both_bad=bool(assignment.project_allow_both_bad),
-        rationale_required=bool(assignment.project_rationale_required))
+        return Judgment.objects.get(pk=earlier_id), False
+    project = sql.partial_instance(Project, id=project_id, scale=scale, allow_both_bad=bool(allow_both_bad),
+                                   rationale_required=bool(rationale_required))
     _validate_answer(project=project, choice=choice, strength=strength, rationale=rationale, flags=flags,
                      active_ms=active_ms)
     previous = None
-    if assignment.status == Assignment.Status.SUBMITTED:
-        previous = assignment.judgments.filter(superseded_by__isnull=True).order_by("-id").first()
-    elif not assignment.is_live(now):
+    if status == Assignment.Status.SUBMITTED:
+        previous = Judgment.objects.filter(assignment_id=assignment_id, superseded_by__isnull=True).order_by("-id").first()
+    elif not live:
         raise LeaseLost(
             "your lease on this task ended (it expired or was skipped) and the pair went back to the pool; "
             "this judgment was not saved. Ask for the next task."
         )
+    left_is_a = left_is_a_from_seed(seed)
     judgment = Judgment(
-        assignment=assignment, comparison_id=assignment.comparison_id, rater=rater,
-        guideline_version_id=assignment.guideline_version_id,
-        choice=canonical_choice(choice, assignment.left_is_a), choice_displayed=choice,
-        display_order=assignment.display_order, strength=strength, rationale=rationale, flags=flags,
-        served_at=assignment.served_at, submitted_at=now, active_ms=active_ms,
-        idempotency_key=idempotency_key, supersedes=previous,
+        assignment_id=assignment_id, comparison_id=comparison_id, rater=rater, guideline_version_id=version_id,
+        choice=canonical_choice(choice, left_is_a), choice_displayed=choice, display_order="AB" if left_is_a else "BA",
+        strength=strength, rationale=rationale, flags=flags, served_at=sql.read_datetime(served_at), submitted_at=now,
+        active_ms=active_ms, idempotency_key=idempotency_key, supersedes=previous,
     )
-    _insert_judgment(judgment)
-    if previous is None:
-        sql.execute(_MARK_SUBMITTED, [sql.db_datetime(now), assignment.pk])
-        sql.execute(_COUNT_JUDGED, [assignment.comparison_id])
+    _insert_judgment(judgment, first=previous is None)
     audit_record(
         actor=rater, action="judgment.superseded" if previous else "judgment.submitted", obj=judgment,
-        project_id=assignment.project_id,
-        payload={"assignment_id": assignment.pk, "comparison_id": assignment.comparison_id,
-                 "guideline_version_id": assignment.guideline_version_id, "choice": judgment.choice,
+        project_id=project_id,
+        payload={"assignment_id": assignment_id, "comparison_id": comparison_id,
+                 "guideline_version_id": version_id, "choice": judgment.choice,
                  "strength": strength, "supersedes": previous.pk if previous else None},
     )
     return judgment, True
 
 
+# Locks the assignment and, in the same round trip, looks up the idempotency key.
 _LOCK_ASSIGNMENT = """
-    SELECT a.*, p.scale AS project_scale, p.allow_both_bad AS project_allow_both_bad,
-           p.rationale_required AS project_rationale_required
-    FROM comparisons_assignment a JOIN projects_project p ON p.id = a.project_id
+    SELECT a.id, a.project_id, a.comparison_id, a.guideline_version_id, a.status, a.seed, a.served_at,
+           a.status = 'leased' AND a.expires_at > %s,
+           p.scale, p.allow_both_bad, p.rationale_required, k.id, k.assignment_id
+    FROM comparisons_assignment a
+    JOIN projects_project p ON p.id = a.project_id
+    LEFT JOIN comparisons_judgment k ON k.rater_id = a.rater_id AND k.idempotency_key = %s
     WHERE a.id = %s AND a.rater_id = %s"""
 _JUDGMENT_BY_KEY = "SELECT id, assignment_id FROM comparisons_judgment WHERE rater_id = %s AND idempotency_key = %s"
-_INSERT_JUDGMENT = """
-    INSERT INTO comparisons_judgment (assignment_id, comparison_id, rater_id, guideline_version_id, choice,
-        choice_displayed, display_order, strength, rationale, flags, served_at, submitted_at, active_ms,
-        idempotency_key, supersedes_id)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"""
+_JUDGMENT_COLUMNS = """(assignment_id, comparison_id, rater_id, guideline_version_id, choice, choice_displayed,
+    display_order, strength, rationale, flags, served_at, submitted_at, active_ms, idempotency_key, supersedes_id)"""
+_JUDGMENT_VALUES = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+_INSERT_JUDGMENT = f"INSERT INTO comparisons_judgment {_JUDGMENT_COLUMNS} VALUES {_JUDGMENT_VALUES} RETURNING id"
 _MARK_SUBMITTED = "UPDATE comparisons_assignment SET status = 'submitted', finished_at = %s WHERE id = %s"
 _COUNT_JUDGED = "UPDATE comparisons_comparison SET judged = judged + 1 WHERE id = %s"
+# PostgreSQL: a first judgment and the two counters it moves, in one round trip.
+_INSERT_FIRST_JUDGMENT_PG = f"""
+    WITH submitted AS ({_MARK_SUBMITTED}), judged AS ({_COUNT_JUDGED})
+    {_INSERT_JUDGMENT}"""
 _FLAGS_FIELD = Judgment._meta.get_field("flags")
 
 
-def _insert_judgment(j: Judgment) -> None:
-    j.pk = sql.one(_INSERT_JUDGMENT, [
+def _insert_judgment(j: Judgment, *, first: bool) -> None:
+    params = [
         j.assignment_id, j.comparison_id, j.rater_id, j.guideline_version_id, j.choice, j.choice_displayed,
         j.display_order, j.strength, j.rationale, _FLAGS_FIELD.get_db_prep_value(j.flags, connection),
         sql.db_datetime(j.served_at), sql.db_datetime(j.submitted_at), j.active_ms, j.idempotency_key,
         j.supersedes_id,
-    ])[0]
+    ]
+    if first and connection.vendor == "postgresql":
+        j.pk = sql.one(_INSERT_FIRST_JUDGMENT_PG, [sql.db_datetime(j.submitted_at), j.assignment_id, j.comparison_id, *params])[0]
+    else:
+        j.pk = sql.one(_INSERT_JUDGMENT, params)[0]
+        if first:
+            sql.execute(_MARK_SUBMITTED, [sql.db_datetime(j.submitted_at), j.assignment_id])
+            sql.execute(_COUNT_JUDGED, [j.comparison_id])
     j._state.adding = False
 
 

@@ -4,9 +4,12 @@ Building an ORM query costs about 1.5 ms of CPU per query on the 2-core target m
 times the query itself (see bench/). Everything else in the app uses the ORM. Statements here
 must run on PostgreSQL and SQLite alike; the only vendor differences are row locks.
 """
+import datetime as dt
+import functools
 import json
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
+from django.utils import timezone
 
 
 def one(sql: str, params: list) -> tuple | None:
@@ -24,6 +27,13 @@ def execute(sql: str, params: list) -> int:
 def db_datetime(value):
     """A datetime as the database stores it (SQLite keeps text, PostgreSQL a timestamptz)."""
     return connection.ops.adapt_datetimefield_value(value)
+
+
+def read_datetime(value):
+    """A datetime column as read by a raw cursor: SQLite's comes back naive (it stores UTC)."""
+    if value is not None and timezone.is_naive(value):
+        return timezone.make_aware(value, dt.timezone.utc)
+    return value
 
 
 def for_update(table_alias: str, *, skip_locked: bool = False) -> str:
@@ -44,3 +54,32 @@ def partial_instance(model, **values):
     could only ever write these, never blank the rest. (from_db wants the model's field order.)"""
     names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
     return model.from_db("default", names, [values[name] for name in names])
+
+
+def model_columns(model, alias: str) -> str:
+    """All of `model`'s columns, in field order, as a SELECT list that `model_instance` reads back."""
+    return ", ".join(f"{alias}.{f.column}" for f in model._meta.concrete_fields)
+
+
+def model_instance(model, values):
+    """A full model instance from the leading `model_columns` of a row, with the ORM's value
+    conversions (JSON, SQLite datetimes), without the per-query set-up of Model.objects.raw()."""
+    fields = model._meta.concrete_fields
+    converted = [_convert(value, converters) for value, converters in zip(values, _converters(model, connection.vendor))]
+    return model.from_db(DEFAULT_DB_ALIAS, [f.attname for f in fields], converted)
+
+
+def _convert(value, converters):
+    for converter, column in converters:
+        value = converter(value, column, connection)
+    return value
+
+
+@functools.cache
+def _converters(model, vendor: str) -> list:
+    result = []
+    for field in model._meta.concrete_fields:
+        column = field.get_col(model._meta.db_table)
+        funcs = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+        result.append([(func, column) for func in funcs])
+    return result

@@ -1,10 +1,14 @@
+from webapp.core import sql
 from webapp.guidelines.models import (
     GuidelineVersion,
 )
 
+# The gating rule, as SQL that other hot-path queries may wrap (comparisons' next-task gate does):
+# a project's current version (id, number, sha256) with, for one user, whether they acknowledged
+# it and whether an onboarding quiz on it still waits for them. Params: [user_id, user_id, project_id].
 # Raw SQL: every next-task call passes here (webapp/core/sql.py says why).
-_CURRENT_VERSION_FOR_USER = """
-    SELECT gv.*,
+CURRENT_VERSION_STATUS_SQL = """
+    SELECT gv.id, gv.number, gv.sha256,
       EXISTS (SELECT 1 FROM guidelines_acknowledgement a WHERE a.version_id = gv.id AND a.user_id = %s) AS acknowledged,
       (EXISTS (SELECT 1 FROM guidelines_quiz q WHERE q.version_id = gv.id)
        AND NOT EXISTS (SELECT 1 FROM guidelines_quizattempt qa JOIN guidelines_quiz q ON q.id = qa.quiz_id
@@ -13,13 +17,17 @@ _CURRENT_VERSION_FOR_USER = """
     WHERE gv.project_id = %s
     ORDER BY gv.number DESC LIMIT 1"""
 
+_CURRENT_VERSION_FOR_USER = f"""
+    SELECT {sql.model_columns(GuidelineVersion, "gv")}, s.acknowledged, s.quiz_pending
+    FROM ({CURRENT_VERSION_STATUS_SQL}) s JOIN guidelines_guidelineversion gv ON gv.id = s.id"""
+
 
 def current_version_with_ack(*, project_id: int, user) -> GuidelineVersion | None:
     """The project's current version, annotated for `user` (one query) with `acknowledged` and
     `quiz_pending` (the version has an onboarding quiz the user has not passed yet)."""
-    found = list(GuidelineVersion.objects.raw(_CURRENT_VERSION_FOR_USER, [user.pk, user.pk, project_id]))
-    if not found:
+    row = sql.one(_CURRENT_VERSION_FOR_USER, [user.pk, user.pk, project_id])
+    if row is None:
         return None
-    version = found[0]
-    version.acknowledged, version.quiz_pending = bool(version.acknowledged), bool(version.quiz_pending)
+    version = sql.model_instance(GuidelineVersion, row)
+    version.acknowledged, version.quiz_pending = bool(row[-2]), bool(row[-1])
     return version

@@ -1,4 +1,5 @@
 from webapp.accounts.models import Role
+from webapp.core import sql
 from webapp.core.errors import Forbidden, NotFound
 from webapp.projects.models import Project
 
@@ -17,8 +18,8 @@ def projects_visible_to(user):
 
 
 # Raw SQL: every next-task call passes here (webapp/core/sql.py says why).
-_PROJECT_FOR_MEMBER = """
-    SELECT p.* FROM projects_project p
+_PROJECT_FOR_MEMBER = f"""
+    SELECT {sql.model_columns(Project, "p")} FROM projects_project p
     WHERE p.slug = %s
       AND (%s OR EXISTS (SELECT 1 FROM projects_membership m WHERE m.project_id = p.id AND m.user_id = %s))"""
 
@@ -26,10 +27,10 @@ _PROJECT_FOR_MEMBER = """
 def project_for_member(*, slug: str, user) -> Project:
     """The project if `user` belongs to it (admins belong everywhere); 404 otherwise, so
     outsiders cannot even learn which slugs exist."""
-    found = list(Project.objects.raw(_PROJECT_FOR_MEMBER, [slug, role_of(user) == Role.ADMIN, user.pk]))
-    if not found:
+    row = sql.one(_PROJECT_FOR_MEMBER, [slug, role_of(user) == Role.ADMIN, user.pk])
+    if row is None:
         raise NotFound(f"no project {slug!r} of yours")
-    return found[0]
+    return sql.model_instance(Project, row)
 
 
 def project_for_lead(*, slug: str, user) -> Project:

@@ -7,7 +7,14 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from webapp.audit.services import audit_record
-from webapp.comparisons.models import Assignment, Comparison, Judgment, Prompt, Response, left_is_a_from_seed
+from webapp.comparisons.models import (
+    Assignment,
+    Comparison,
+    Judgment,
+    Prompt,
+    Response,
+    left_is_a_from_seed,
+)
 from webapp.core import clock, sql
 from webapp.core.errors import (
     Conflict,
@@ -77,18 +84,25 @@ _CANDIDATES = """
     ORDER BY c.taken DESC, c.id LIMIT 1"""
 _SERVED_COLUMNS = """
     p.id, p.messages, p.messages_html, ra.id, ra.text, ra.html, rb.id, rb.text, rb.html"""
-_PICK = f"""
+
+
+def _pick_sql(*, skip_locked: bool) -> str:
+    return f"""
     SELECT c.id, c.round, {_SERVED_COLUMNS}
-    FROM (SELECT c.id, c.round, c.prompt_id, c.response_a_id, c.response_b_id {_CANDIDATES} <lock>) c
+    FROM (SELECT c.id, c.round, c.prompt_id, c.response_a_id, c.response_b_id {_CANDIDATES}
+          {sql.for_update("c", skip_locked=skip_locked)}) c
     JOIN comparisons_prompt p ON p.id = c.prompt_id
     JOIN comparisons_response ra ON ra.id = c.response_a_id
     JOIN comparisons_response rb ON rb.id = c.response_b_id"""
+
+
 _TAKE_SLOT = "UPDATE comparisons_comparison SET taken = taken + 1 WHERE id = %s"
-_ASSIGNMENT_COLUMNS = """(project_id, comparison_id, rater_id, status, round, guideline_version_id,
-                          seed, served_at, expires_at, finished_at, skip_reason)"""
+# The lease's own columns first (_Lease.insert_params), then the picked comparison's.
+_ASSIGNMENT_COLUMNS = """(project_id, rater_id, guideline_version_id, seed, served_at, expires_at,
+                          comparison_id, round, status, finished_at, skip_reason)"""
 _INSERT_ASSIGNMENT = f"""
     INSERT INTO comparisons_assignment {_ASSIGNMENT_COLUMNS}
-    VALUES (%s, %s, %s, 'leased', %s, %s, %s, %s, %s, NULL, '') RETURNING id"""
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'leased', NULL, '') RETURNING id"""
 # PostgreSQL: pick, take the slot and lease it in one statement (one round trip, no BEGIN/COMMIT).
 # The picked row stays locked until the statement ends, so the slot count cannot overshoot.
 _CLAIM_PG = f"""
@@ -98,7 +112,7 @@ _CLAIM_PG = f"""
     slot AS (UPDATE comparisons_comparison c SET taken = c.taken + 1 FROM picked WHERE c.id = picked.id),
     leased AS (
         INSERT INTO comparisons_assignment {_ASSIGNMENT_COLUMNS}
-        SELECT %s, picked.id, %s, 'leased', picked.round, %s, %s, %s, %s, NULL, '' FROM picked
+        SELECT %s, %s, %s, %s, %s, %s, picked.id, picked.round, 'leased', NULL, '' FROM picked
         RETURNING id)
     SELECT leased.id, picked.id, picked.round, {_SERVED_COLUMNS}
     FROM leased CROSS JOIN picked
@@ -151,18 +165,17 @@ def _claim_serialized(lease: "_Lease") -> Assignment | None:
     if live is not None:  # a concurrent call of the same rater won (SQLite serializes them here)
         return _resume(live[0], lease.version)
     candidates = [project.pk, project.overlap, rater.pk]
-    picked = sql.one(_PICK.replace("<lock>", sql.for_update("c", skip_locked=True)), candidates)
+    picked = sql.one(_pick_sql(skip_locked=True), candidates)
     if picked is None:
         # Before saying "nothing left": free expired leases (the beat task does so every 30 s too),
         # then wait for pairs other raters hold locked, in case their claims roll back.
         _expire_leases(now=lease.now, project_id=project.pk)
-        picked = sql.one(_PICK.replace("<lock>", sql.for_update("c")), candidates)
+        picked = sql.one(_pick_sql(skip_locked=False), candidates)
         if picked is None:
             return None
     comparison = _comparison_from_row(project, picked)
     sql.execute(_TAKE_SLOT, [comparison.pk])
-    params = lease.insert_params()
-    assignment_id = sql.one(_INSERT_ASSIGNMENT, [params[0], comparison.pk, params[1], comparison.round, *params[2:]])[0]
+    assignment_id = sql.one(_INSERT_ASSIGNMENT, [*lease.insert_params(), comparison.pk, comparison.round])[0]
     return lease.assignment(assignment_id=assignment_id, comparison=comparison)
 
 

@@ -48,10 +48,12 @@ def csv_rows(body: str) -> tuple[list[str], list[dict]]:
 
 
 def recomputed_hash(row: dict) -> str:
-    """What an offline verifier does: hash the exported content fields exactly as AuditEvent does."""
-    content = {field: row[field] for field in HASHED_FIELDS}
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """What an offline verifier does, from the exported fields alone (README: the audit trail):
+    digest = SHA-256 of the body as canonical JSON; hash = SHA-256 of "seq:prev_hash:digest"."""
+    body = {field: row[field] for field in HASHED_FIELDS if field not in ("seq", "prev_hash")}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(f"{row['seq']}:{row['prev_hash']}:{digest}".encode()).hexdigest()
 
 
 def from_csv(row: dict) -> dict:

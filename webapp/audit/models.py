@@ -36,9 +36,9 @@ class AuditEvent(AppendOnlyModel):
     def __str__(self):
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
 
-    def content(self) -> dict:
+    def body(self) -> dict:
+        """What the event says, without its place in the chain."""
         return {
-            "seq": self.seq,
             "at": self.at.isoformat(timespec="microseconds"),
             "actor_id": self.actor_id,
             "actor_label": self.actor_label,
@@ -49,9 +49,26 @@ class AuditEvent(AppendOnlyModel):
             "request_id": self.request_id,
             "ip": self.ip,
             "payload": self.payload,
-            "prev_hash": self.prev_hash,
         }
 
+    def content(self) -> dict:
+        return {"seq": self.seq, **self.body(), "prev_hash": self.prev_hash}
+
+    def body_digest(self) -> str:
+        return body_digest(self.body())
+
     def compute_hash(self) -> str:
-        canonical = json.dumps(self.content(), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return chain_hash(self.seq, self.prev_hash, self.body_digest())
+
+
+def body_digest(body: dict) -> str:
+    """SHA-256 of an event's body as canonical JSON (sorted keys, no spaces, UTF-8)."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def chain_hash(seq: int, prev_hash: str, digest: str) -> str:
+    """An event's hash: its place in the chain and its body's digest. PostgreSQL computes the same
+    in audit_append() (audit/migrations/0002_append_function.py), so that an append is one
+    statement under the chain lock; keep the two in step."""
+    return hashlib.sha256(f"{seq}:{prev_hash}:{digest}".encode()).hexdigest()

@@ -4,28 +4,23 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection, transaction
 
-from webapp.audit.models import GENESIS_HASH, AuditEvent
+from webapp.audit.models import GENESIS_HASH, AuditEvent, chain_hash
 from webapp.core import clock, context, sql
 
 _LAST_EVENT = "SELECT seq, hash FROM audit_auditevent ORDER BY seq DESC LIMIT 1"
-# PostgreSQL: lock and read in one round trip (audit/migrations/0002_chain_head_function.py).
-_LOCK_AND_READ_LAST_EVENT_PG = "SELECT seq, hash FROM audit_chain_head_locked(%s)"
-_INSERT_EVENT = """
-    INSERT INTO audit_auditevent (seq, at, actor_id, actor_label, action, object_type, object_id, project_id,
-                                  request_id, ip, payload, prev_hash, hash)
+_EVENT_COLUMNS = "at, actor_id, actor_label, action, object_type, object_id, project_id, request_id, ip, payload"
+_INSERT_EVENT = f"""
+    INSERT INTO audit_auditevent ({_EVENT_COLUMNS}, seq, prev_hash, hash)
     VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"""
+# PostgreSQL: lock, read the head, chain and insert in one statement (audit/migrations/0002_append_function.py).
+_APPEND_PG = """
+    SELECT event_id, event_seq, event_prev_hash, event_hash FROM audit_append(
+        %s::bigint, %s::text, %s::timestamptz, %s::bigint, %s::text, %s::text, %s::text, %s::text, %s::bigint,
+        %s::text, %s::text, %s::jsonb)"""
 _PAYLOAD_FIELD = AuditEvent._meta.get_field("payload")
 
 # Arbitrary constant key for PostgreSQL's advisory lock that serializes chain appends.
 _CHAIN_LOCK_KEY = 0x5EED_A0D17
-
-
-def _lock_chain_and_read_head() -> tuple | None:
-    """(seq, hash) of the chain's last event, or None; the chain stays locked until commit.
-    On SQLite every write transaction already holds the database write lock (IMMEDIATE mode)."""
-    if connection.vendor == "postgresql":
-        return sql.one(_LOCK_AND_READ_LAST_EVENT_PG, [_CHAIN_LOCK_KEY])
-    return sql.one(_LAST_EVENT, [])
 
 
 def audit_record(*, actor, action: str, obj=None, object_type: str = "", object_id: str = "",
@@ -39,22 +34,25 @@ def audit_record(*, actor, action: str, obj=None, object_type: str = "", object_
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
-    last = _lock_chain_and_read_head()
-    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
     ctx = context.current()
     actor = actor if actor is not None and getattr(actor, "pk", None) else None
     event = AuditEvent(
-        seq=seq, at=clock.now(), actor=actor, actor_label=actor.get_username() if actor else "",
+        at=clock.now(), actor=actor, actor_label=actor.get_username() if actor else "",
         action=action, object_type=object_type, object_id=object_id, project_id=project_id,
-        request_id=ctx.request_id, ip=ctx.ip, payload=payload or {}, prev_hash=prev_hash,
+        request_id=ctx.request_id, ip=ctx.ip, payload=payload or {},
     )
-    event.hash = event.compute_hash()
-    # Hand-written: every judgment submit appends here (webapp/core/sql.py says why).
-    event.pk = sql.one(_INSERT_EVENT, [
-        seq, sql.db_datetime(event.at), event.actor_id, event.actor_label, action, object_type, object_id,
-        project_id, event.request_id, event.ip, _PAYLOAD_FIELD.get_db_prep_value(event.payload, connection),
-        prev_hash, event.hash,
-    ])[0]
+    # The body is hashed before the chain is locked; only its place in the chain is decided under the lock.
+    digest = event.body_digest()
+    values = [sql.db_datetime(event.at), event.actor_id, event.actor_label, action, object_type, object_id,
+              project_id, event.request_id, event.ip, _PAYLOAD_FIELD.get_db_prep_value(event.payload, connection)]
+    if connection.vendor == "postgresql":
+        event.pk, event.seq, event.prev_hash, event.hash = sql.one(_APPEND_PG, [_CHAIN_LOCK_KEY, digest, *values])
+    else:
+        # SQLite: this transaction already holds the database's write lock (IMMEDIATE mode).
+        last = sql.one(_LAST_EVENT, [])
+        event.seq, event.prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+        event.hash = chain_hash(event.seq, event.prev_hash, digest)
+        event.pk = sql.one(_INSERT_EVENT, [*values, event.seq, event.prev_hash, event.hash])[0]
     event._state.adding = False
     return event
 

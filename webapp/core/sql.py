@@ -1,8 +1,11 @@
-"""Hand-written SQL for the few statements on the rater hot path (next task, submit).
+"""Helpers for the hand-written SQL of the rater hot path (next task, submit).
 
 Building an ORM query costs about 1.5 ms of CPU per query on the 2-core target machine, ten
-times the query itself (see bench/). Everything else in the app uses the ORM. Statements here
-must run on PostgreSQL and SQLite alike; the only vendor differences are row locks.
+times the query itself, and each round trip to PostgreSQL costs the server a context switch and
+psycopg's per-statement work (see bench/). So the hot path is a few hand-written statements;
+everything else in the app uses the ORM. The statements run on PostgreSQL and SQLite alike,
+except row locks and a few PostgreSQL-only statements that do in one round trip what SQLite
+does step by step (data-modifying CTEs); the suite runs on both, so both paths are tested.
 """
 import datetime as dt
 import functools

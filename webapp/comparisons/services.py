@@ -65,16 +65,14 @@ def _serving_queryset():
     )
 
 
-# Everything a next-task call must know before it claims, in one query: the guideline gate
-# (the guidelines app's rule, wrapped) and the rater's live lease in this project, if any.
-_GATE = f"""
-    SELECT s.id, s.number, s.sha256, s.acknowledged, s.quiz_pending,
-      (SELECT a.id FROM comparisons_assignment a
-       WHERE a.project_id = %s AND a.rater_id = %s AND a.status = 'leased' AND a.expires_at > %s LIMIT 1)
-    FROM ({CURRENT_VERSION_STATUS_SQL}) s"""
 _LIVE_LEASE = """
     SELECT id FROM comparisons_assignment
     WHERE project_id = %s AND rater_id = %s AND status = 'leased' AND expires_at > %s LIMIT 1"""
+# Everything a next-task call must know before it claims, in one query: the guideline gate
+# (the guidelines app's rule, wrapped) and the rater's live lease in this project, if any.
+_GATE = f"""
+    SELECT s.id, s.number, s.sha256, s.acknowledged, s.quiz_pending, ({_LIVE_LEASE})
+    FROM ({CURRENT_VERSION_STATUS_SQL}) s"""
 # Closest to completion first, never a pair this rater had in the comparison's current round.
 _CANDIDATES = """
     FROM comparisons_comparison c

@@ -80,18 +80,21 @@ _CANDIDATES = """
       AND NOT EXISTS (SELECT 1 FROM comparisons_assignment seen
                       WHERE seen.comparison_id = c.id AND seen.rater_id = %s AND seen.round = c.round)
     ORDER BY c.taken DESC, c.id LIMIT 1"""
+# What a rater is served of the picked comparison `picked` (see _comparison_from_row).
 _SERVED_COLUMNS = """
-    p.id, p.messages, p.messages_html, ra.id, ra.text, ra.html, rb.id, rb.text, rb.html"""
+    picked.id, picked.round, p.id, p.messages, p.messages_html, ra.id, ra.text, ra.html, rb.id, rb.text, rb.html"""
+_SERVED_JOINS = """
+    JOIN comparisons_prompt p ON p.id = picked.prompt_id
+    JOIN comparisons_response ra ON ra.id = picked.response_a_id
+    JOIN comparisons_response rb ON rb.id = picked.response_b_id"""
+_PICKED_COLUMNS = "c.id, c.round, c.prompt_id, c.response_a_id, c.response_b_id"
 
 
 def _pick_sql(*, skip_locked: bool) -> str:
     return f"""
-    SELECT c.id, c.round, {_SERVED_COLUMNS}
-    FROM (SELECT c.id, c.round, c.prompt_id, c.response_a_id, c.response_b_id {_CANDIDATES}
-          {sql.for_update("c", skip_locked=skip_locked)}) c
-    JOIN comparisons_prompt p ON p.id = c.prompt_id
-    JOIN comparisons_response ra ON ra.id = c.response_a_id
-    JOIN comparisons_response rb ON rb.id = c.response_b_id"""
+    SELECT {_SERVED_COLUMNS}
+    FROM (SELECT {_PICKED_COLUMNS} {_CANDIDATES} {sql.for_update("c", skip_locked=skip_locked)}) picked
+    {_SERVED_JOINS}"""
 
 
 _TAKE_SLOT = "UPDATE comparisons_comparison SET taken = taken + 1 WHERE id = %s"
@@ -105,18 +108,16 @@ _INSERT_ASSIGNMENT = f"""
 # The picked row stays locked until the statement ends, so the slot count cannot overshoot.
 _CLAIM_PG = f"""
     WITH picked AS (
-        SELECT c.id, c.round, c.prompt_id, c.response_a_id, c.response_b_id {_CANDIDATES}
+        SELECT {_PICKED_COLUMNS} {_CANDIDATES}
         FOR UPDATE OF c SKIP LOCKED),
     slot AS (UPDATE comparisons_comparison c SET taken = c.taken + 1 FROM picked WHERE c.id = picked.id),
     leased AS (
         INSERT INTO comparisons_assignment {_ASSIGNMENT_COLUMNS}
         SELECT %s, %s, %s, %s, %s, %s, picked.id, picked.round, 'leased', NULL, '' FROM picked
         RETURNING id)
-    SELECT leased.id, picked.id, picked.round, {_SERVED_COLUMNS}
+    SELECT leased.id, {_SERVED_COLUMNS}
     FROM leased CROSS JOIN picked
-    JOIN comparisons_prompt p ON p.id = picked.prompt_id
-    JOIN comparisons_response ra ON ra.id = picked.response_a_id
-    JOIN comparisons_response rb ON rb.id = picked.response_b_id"""
+    {_SERVED_JOINS}"""
 
 
 def _serving_gate(*, project, rater, now: dt.datetime):

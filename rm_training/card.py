@@ -53,9 +53,11 @@ Guideline versions: {json.dumps(guidelines) if guidelines else "not recorded (th
 
 {_table(counts)}
 
-Truncation: {record["truncation"]["how"]}. Training split: {record["truncation_train"]["pairs_truncated"]} of
-{counts["train_pairs"]} pairs had at least one side cut to {config["max_length"]} tokens
-({record["truncation_train"]["tokens_dropped"]} tokens dropped).
+## Truncation (training split)
+
+Pairs longer than `max_length` are cut, never dropped: {record["truncation"]["how"]}.
+
+{_table({k: v for k, v in record["truncation_train"].items() if k != "how"})}
 
 ## Training curve
 
@@ -64,6 +66,12 @@ Truncation: {record["truncation"]["how"]}. Training split: {record["truncation_t
 ## Evaluation ({record.get("eval_source", "none")})
 
 {_table(evaluation) if evaluation else "No evaluation split."}
+
+## Use
+
+```
+python -m rm_training.score --model THIS_FOLDER --pairs pairs.jsonl --output scores.jsonl
+```
 
 ## Configuration
 

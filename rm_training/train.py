@@ -87,7 +87,7 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
                    "pairs_in_dataset": len(pairs.train) + len(pairs.test),
                    "margin_used": bool(config.use_margin and pairs.has_margin),
                    "steps": trainer.state.global_step, "epochs": round(trainer.state.epoch or 0, 3),
-                   "train_tokens": max((e.get("num_tokens", 0) for e in trainer.state.log_history), default=0),
+                   "train_tokens": int(max((e.get("num_tokens", 0) for e in trainer.state.log_history), default=0)),
                    "resumed_from_step": step_of(resume_from)},
         "truncation": encoder.report.as_dict(),
         "truncation_train": train_truncation.as_dict(),

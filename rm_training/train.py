@@ -76,7 +76,7 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     resume_from = prepare_checkpoint_dir(checkpoint_dir, config)
 
     trainer = build_trainer(config, model, tokenizer, train_set, eval_set, checkpoint_dir, bf16, progress)
-    trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    output = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     train_seconds = time.time() - started
 
     evaluation = evaluate(trainer.model, tokenizer, config, eval_pairs, bf16) if eval_pairs else {}
@@ -91,6 +91,7 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
                    "resumed_from_step": step_of(resume_from)},
         "truncation": encoder.report.as_dict(),
         "truncation_train": train_truncation.as_dict(),
+        "train_metrics": output.metrics,  # runtime, samples/s (of this process: after a resume, its part)
         "curve": curve_summary(trainer.state.log_history),
         "log_history": trainer.state.log_history,
         "eval": evaluation,

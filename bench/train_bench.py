@@ -124,6 +124,10 @@ def run_plain(args, train_rows, test_rows, work: Path) -> dict:
 
 
 def child(args) -> None:
+    if args.epochs is None:
+        from rm_training.config import TrainConfig
+
+        args.epochs = TrainConfig.epochs
     train_rows, test_rows = split_rows(Path(args.data), args.train_pairs, args.test_pairs, args.seed)
     with tempfile.TemporaryDirectory(prefix=f"train-bench-{args.child}-") as work:
         result = (run_ours if args.child == "ours" else run_plain)(args, train_rows, test_rows, Path(work))
@@ -148,7 +152,7 @@ def main() -> None:
     parser.add_argument("--test-pairs", type=int, default=400)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--epochs", type=float, default=1.0)
+    parser.add_argument("--epochs", type=float, default=None, help="default: TrainConfig's")
     parser.add_argument("--max-steps", type=int, default=None)
     parser.add_argument("--only", choices=["ours", "plain"], help="run one side only")
     parser.add_argument("--child", choices=["ours", "plain"], help=argparse.SUPPRESS)

@@ -8,10 +8,10 @@ from django.db import transaction
 
 from webapp.audit.services import audit_record
 from webapp.comparisons.models import Comparison, ImportBatch, Prompt, Response
-from webapp.comparisons.parsing import ImportFormatError, ParsedComparison, parse_import
+from prefkit.formats import ImportFormatError, ParsedComparison, parse_import
 from webapp.core import clock
 from webapp.core.errors import ValidationFailed
-from webapp.core.rendering import render_markdown
+from prefkit.rendering import render_markdown
 
 
 def _sha256_json(value) -> str:

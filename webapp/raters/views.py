@@ -10,7 +10,7 @@ from webapp.accounts.services import login_failure_record, login_throttled
 from webapp.comparisons.models import Assignment, Judgment
 from webapp.core.errors import DomainError
 from webapp.core.middleware import client_ip
-from webapp.core.rendering import pygments_css, render_markdown
+from prefkit.rendering import pygments_css, render_markdown
 from webapp.core.views import domain_errors_as_pages
 from webapp.guidelines import services as guideline_services
 from webapp.guidelines.models import Quiz

@@ -46,3 +46,12 @@ def test_it_makes_the_configured_celery_app_current_in_django_processes():
     )
 
     assert "celery" in loaded
+
+
+def test_it_keeps_the_import_linter_contracts():
+    # ./run test checks them before pytest too; this keeps a plain `pytest` run honest.
+    lint = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run([str(lint), "--no-cache"], capture_output=True, text=True, cwd=ROOT)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout

@@ -11,7 +11,10 @@ from webapp.comparisons.models import Comparison, ImportBatch, Prompt, Response
 from prefkit.formats import ImportFormatError, ParsedComparison, parse_import
 from webapp.core import clock
 from webapp.core.errors import ValidationFailed
+from webapp.core.queue import enqueue, enqueue_on_commit
 from prefkit.rendering import render_markdown
+
+IMPORT_RUN_TASK = "webapp.comparisons.tasks.import_run_task"  # defined in tasks.py, which imports this module
 
 
 def _sha256_json(value) -> str:
@@ -33,11 +36,7 @@ def import_request(*, project, data: bytes, file_name: str, actor) -> ImportBatc
     )
     audit_record(actor=actor, action="import.requested", obj=batch, project_id=project.pk,
                  payload={"file_name": batch.file_name, "sha256": batch.sha256, "size_bytes": len(data)})
-    from webapp.comparisons.tasks import (
-        import_run_task,  # tasks import services; avoid the cycle at import time
-    )
-
-    transaction.on_commit(lambda: import_run_task.delay(batch.pk))
+    enqueue_on_commit(IMPORT_RUN_TASK, batch.pk)
     return batch
 
 
@@ -170,8 +169,6 @@ def imports_sweep(*, running_for_seconds: int, pending_for_seconds: int = 120) -
             status=ImportBatch.Status.PENDING, requested_at__lt=now - dt.timedelta(seconds=pending_for_seconds)
         ).values_list("pk", flat=True)
     )
-    from webapp.comparisons.tasks import import_run_task
-
     for batch_id in pending:
-        import_run_task.delay(batch_id)
+        enqueue(IMPORT_RUN_TASK, batch_id)
     return reset + len(pending)

@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "webapp.guidelines",
     "webapp.comparisons",
     "webapp.raters",
+    "webapp.lead",
+    "webapp.demo",
 ]
 
 MIDDLEWARE = [

@@ -49,12 +49,6 @@ def test_it_documents_every_command_with_help():
         assert result.returncode == 0 and "usage:" in result.stdout, command
 
 
-def test_it_keeps_exporters_and_rm_training_free_of_django():
-    code = "import sys, exporters, rm_training; assert 'django' not in sys.modules, 'django was imported'"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-
-
 def test_it_sets_a_quiz_from_the_command_line(world):
     ids = list(Comparison.objects.order_by("pk").values_list("pk", flat=True)[:2])
     call_command("set_quiz", "demo", "--comparisons", ",".join(map(str, ids)), "--threshold", "50", stdout=io.StringIO())

@@ -10,7 +10,6 @@ from webapp.accounts.models import ApiToken, LoginFailure, Profile, Role, hash_t
 from webapp.audit.services import audit_record
 from webapp.core import clock, sql
 from webapp.core.errors import Conflict, ValidationFailed
-from webapp.projects.models import Membership
 
 TOKEN_PREFIX = "wb_"
 
@@ -78,26 +77,6 @@ def role_change(*, user, role: str, actor) -> None:
     if role == Role.LEAD:
         _grant_lead_permissions(user)
     audit_record(actor=actor, action="user.role_changed", obj=user, payload={"from": old, "to": role})
-
-
-@transaction.atomic
-def membership_add(*, project, user, actor) -> Membership:
-    membership, created = Membership.objects.get_or_create(project=project, user=user)
-    if created:
-        # Leads read their projects' events: name members by pseudonym, never by username.
-        audit_record(actor=actor, action="membership.added", obj=membership, project_id=project.pk,
-                     payload={"member": user.profile.pseudonym})
-    return membership
-
-
-@transaction.atomic
-def membership_remove(*, project, user, actor) -> None:
-    membership = Membership.objects.filter(project=project, user=user).first()
-    if membership is not None:
-        membership_id = membership.pk
-        membership.delete()
-        audit_record(actor=actor, action="membership.removed", object_type="projects.membership",
-                     object_id=str(membership_id), project_id=project.pk, payload={"member": user.profile.pseudonym})
 
 
 @transaction.atomic

@@ -14,11 +14,13 @@ from django.db import transaction
 
 from webapp.audit.services import audit_record
 from webapp.comparisons.models import Comparison, ImportBatch, Prompt, Response
-from webapp.comparisons.parsing import ImportFormatError, ImportReader, ParsedComparison, RecordProblem
+from prefkit.formats import ImportFormatError, ImportReader, ParsedComparison, RecordProblem
+from prefkit.rendering import render_markdown_many
 from webapp.core import clock
 from webapp.core.errors import ValidationFailed
-from webapp.core.rendering import render_markdown_many
+from webapp.core.queue import enqueue, enqueue_on_commit
 
+IMPORT_RUN_TASK = "webapp.comparisons.tasks.import_run_task"  # defined in tasks.py, which imports this module
 CHUNK = 1000  # comparisons per round of lookups and bulk inserts
 MAX_STORED_REJECTS = 1000  # rejected lines listed on a batch; rejected_count has the total
 EMPTY_TURN_HTML = '<p class="empty-turn"><em>(empty: nothing was said in this turn)</em></p>'
@@ -44,11 +46,7 @@ def import_request(*, project, data: bytes, file_name: str, actor, skip_invalid:
     audit_record(actor=actor, action="import.requested", obj=batch, project_id=project.pk,
                  payload={"file_name": batch.file_name, "sha256": batch.sha256, "size_bytes": len(data),
                           "skip_invalid": skip_invalid})
-    from webapp.comparisons.tasks import (
-        import_run_task,  # tasks import services; avoid the cycle at import time
-    )
-
-    transaction.on_commit(lambda: import_run_task.delay(batch.pk))
+    enqueue_on_commit(IMPORT_RUN_TASK, batch.pk)
     return batch
 
 
@@ -250,8 +248,6 @@ def imports_sweep(*, running_for_seconds: int, pending_for_seconds: int = 120) -
             status=ImportBatch.Status.PENDING, requested_at__lt=now - dt.timedelta(seconds=pending_for_seconds)
         ).values_list("pk", flat=True)
     )
-    from webapp.comparisons.tasks import import_run_task
-
     for batch_id in pending:
-        import_run_task.delay(batch_id)
+        enqueue(IMPORT_RUN_TASK, batch_id)
     return reset + len(pending)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from webapp.accounts.models import Role
 from webapp.comparisons.models import Comparison, ImportBatch, Judgment, Response
 from webapp.core.errors import NotFound
-from webapp.core.rendering import render_markdown
+from prefkit.rendering import render_markdown
 from webapp.guidelines.models import GuidelineVersion, body_sha256
 from webapp.projects.selectors import projects_visible_to, role_of
 
@@ -48,7 +48,7 @@ class ResponseFacts:
     model_name: str
     generation_json: str  # generation metadata as imported, pretty JSON
     content_hash: str
-    html: str  # sanitized at import (webapp.core.rendering)
+    html: str  # sanitized at import (prefkit.rendering)
     shown_left: bool | None = None  # None on the comparison page: each rater saw their own order
 
 

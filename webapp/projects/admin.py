@@ -1,8 +1,7 @@
 from django.contrib import admin
 
-from webapp.accounts.services import membership_add, membership_remove
 from webapp.projects.models import Membership, Project
-from webapp.projects.services import project_create
+from webapp.projects.services import membership_add, membership_remove, project_create
 
 
 class MembershipInline(admin.TabularInline):

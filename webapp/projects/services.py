@@ -30,3 +30,23 @@ def project_create(*, slug: str, name: str, actor, overlap: int = 3, scale: str 
                  payload={"slug": slug, "overlap": overlap, "scale": scale, "allow_both_bad": allow_both_bad,
                           "rationale_required": rationale_required, "lease_minutes": lease_minutes})
     return project
+
+
+@transaction.atomic
+def membership_add(*, project, user, actor) -> Membership:
+    membership, created = Membership.objects.get_or_create(project=project, user=user)
+    if created:
+        # Leads read their projects' events: name members by pseudonym, never by username.
+        audit_record(actor=actor, action="membership.added", obj=membership, project_id=project.pk,
+                     payload={"member": user.profile.pseudonym})
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, project, user, actor) -> None:
+    membership = Membership.objects.filter(project=project, user=user).first()
+    if membership is not None:
+        membership_id = membership.pk
+        membership.delete()
+        audit_record(actor=actor, action="membership.removed", object_type="projects.membership",
+                     object_id=str(membership_id), project_id=project.pk, payload={"member": user.profile.pseudonym})

@@ -12,9 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from webapp.accounts.models import Role
 from webapp.comparisons.models import Judgment
 from webapp.core.errors import DomainError
-from webapp.core.rendering import pygments_css, render_markdown
+from prefkit.rendering import pygments_css, render_markdown
 from webapp.core.views import domain_errors_as_pages
-from webapp.guidelines.diff import diff_lines, diff_stats
+from prefkit.diff import diff_lines, diff_stats
 from webapp.guidelines.models import Acknowledgement, GuidelineVersion
 from webapp.guidelines.services import MAX_GUIDELINE_CHARS, guideline_publish
 from webapp.projects.selectors import project_for_lead, role_of

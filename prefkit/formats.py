@@ -82,6 +82,8 @@ import re
 import zlib
 from dataclasses import dataclass
 
+from prefkit.hashing import canonical_hash
+
 FORMAT_WORKBENCH = "workbench"
 FORMAT_HH_RLHF = "hh-rlhf"
 FORMAT_LLMFAO = "llmfao"
@@ -259,12 +261,6 @@ def parse_import_detailed(data: bytes, *, file_name: str, max_text_chars: int = 
     if problems:
         raise ImportFormatError.from_problems(problems, len(problems), file_name=file_name)
     return ParsedImport(format=reader.format, comparisons=items, duplicates_in_file=reader.duplicates)
-
-
-def canonical_hash(value) -> str:
-    """Return the sha256 hex digest of value's canonical JSON (sorted keys, no spaces, UTF-8)."""
-    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 # --- Reading lines -------------------------------------------------------------------------------

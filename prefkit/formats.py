@@ -270,19 +270,22 @@ def _lines(stream, file_name: str):
     """Yield (line number, raw bytes) from a plain or gzip stream, one line at a time."""
     # Lines end at b"\n" only: JSON strings cannot hold a raw newline, and other
     # separators (\x85, \u2028) may legitimately appear inside text.
-    head = stream.read(2)
-    rest = io.BufferedReader(_Prefixed(head, stream))
-    if head == b"\x1f\x8b":
-        rest = gzip.GzipFile(fileobj=rest)
     total = 0
     try:
-        for line, raw in enumerate(rest, start=1):
+        for line, raw in enumerate(decompressed(stream), start=1):
             total += len(raw)
             if total > MAX_DECOMPRESSED_BYTES:
                 raise ImportFormatError(f"decompresses to more than {MAX_DECOMPRESSED_BYTES} bytes", file_name=file_name)
             yield line, (raw.removeprefix(codecs.BOM_UTF8) if line == 1 else raw)
     except (OSError, EOFError, zlib.error) as err:
         raise ImportFormatError(f"not a valid gzip file ({err})", file_name=file_name) from None
+
+
+def decompressed(stream):
+    """Return a binary stream of `stream`'s content, gunzipped on the fly when it starts with the gzip magic."""
+    head = stream.read(2)
+    rest = io.BufferedReader(_Prefixed(head, stream))
+    return gzip.GzipFile(fileobj=rest) if head == b"\x1f\x8b" else rest
 
 
 class _Prefixed(io.RawIOBase):

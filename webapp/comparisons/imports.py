@@ -30,22 +30,25 @@ def _sha256_json(value) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def _check_size(size: int, file_name: str) -> None:
+def check_size(size: int, file_name: str) -> None:
     if size > settings.WB_MAX_IMPORT_BYTES:
         raise ValidationFailed(f"{file_name}: {size} bytes; the limit is {settings.WB_MAX_IMPORT_BYTES} (WB_MAX_IMPORT_BYTES)")
 
 
 @transaction.atomic
-def import_request(*, project, data: bytes, file_name: str, actor, skip_invalid: bool = False) -> ImportBatch:
-    """Store an upload as a pending batch; a worker imports it (see import_run)."""
-    _check_size(len(data), file_name)
+def import_request(*, project, data: bytes, file_name: str, actor, skip_invalid: bool = False,
+                   kind: str = ImportBatch.Kind.COMPARISONS, source: str = "") -> ImportBatch:
+    """Store an upload as a pending batch; a worker imports it (see import_run). `kind` says whether
+    the file holds comparisons or judgments made elsewhere (then `source` names where)."""
+    check_size(len(data), file_name)
     batch = ImportBatch.objects.create(
         project=project, file_name=file_name[:255], sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data),
-        imported_by=actor, requested_at=clock.now(), upload=data, skip_invalid=skip_invalid,
+        imported_by=actor, requested_at=clock.now(), upload=data, skip_invalid=skip_invalid, kind=kind,
+        source=source[:200],
     )
     audit_record(actor=actor, action="import.requested", obj=batch, project_id=project.pk,
                  payload={"file_name": batch.file_name, "sha256": batch.sha256, "size_bytes": len(data),
-                          "skip_invalid": skip_invalid})
+                          "skip_invalid": skip_invalid, "kind": kind, "source": source})
     enqueue_on_commit(IMPORT_RUN_TASK, batch.pk)
     return batch
 
@@ -59,7 +62,13 @@ def import_run(*, batch_id: int) -> ImportBatch:
     if not claimed:
         return batch
     try:
-        _import_batch_contents(batch, io.BytesIO(bytes(batch.upload or b"")))
+        if batch.kind == ImportBatch.Kind.JUDGMENTS:
+            from webapp.comparisons.judgment_imports import judgments_import_contents  # it imports this module
+
+            with transaction.atomic():
+                judgments_import_contents(batch, io.BytesIO(bytes(batch.upload or b"")), source=batch.source)
+        else:
+            _import_batch_contents(batch, io.BytesIO(bytes(batch.upload or b"")))
     except (ImportFormatError, ValidationFailed) as error:
         _import_fail(batch, error)
     return ImportBatch.objects.get(pk=batch_id)
@@ -72,8 +81,8 @@ def import_file(*, project, file_name: str, actor, data: bytes | None = None, pa
     All or nothing: a bad file raises ImportFormatError listing every invalid line, and nothing is
     kept. With `skip_invalid` the valid lines are imported and the rejected ones listed on the batch.
     """
-    size, sha256 = (len(data), hashlib.sha256(data).hexdigest()) if path is None else _file_digest(path)
-    _check_size(size, file_name)
+    size, sha256 = (len(data), hashlib.sha256(data).hexdigest()) if path is None else file_digest(path)
+    check_size(size, file_name)
     batch = ImportBatch(
         project=project, file_name=file_name[:255], sha256=sha256, size_bytes=size, imported_by=actor,
         requested_at=clock.now(), status=ImportBatch.Status.RUNNING, skip_invalid=skip_invalid,
@@ -85,7 +94,7 @@ def import_file(*, project, file_name: str, actor, data: bytes | None = None, pa
     return batch
 
 
-def _file_digest(path: Path) -> tuple[int, str]:
+def file_digest(path: Path) -> tuple[int, str]:
     digest, size = hashlib.sha256(), 0
     with open(path, "rb") as stream:
         while chunk := stream.read(1 << 20):

@@ -44,6 +44,9 @@ class ImportBatch(models.Model):
     duplicate_count = models.PositiveIntegerField(default=0, help_text="records repeating an earlier line of the file")
     empty_turn_count = models.PositiveIntegerField(default=0, help_text="records with an empty assistant turn, kept")
     rejects = models.JSONField(default=list, blank=True, help_text="[{line, field, reason}], capped; rejected_count is the total")
+    notes = models.JSONField(default=list, blank=True,
+                             help_text="[{line, field, reason}]: valid lines left out, e.g. an earlier row of the same rater")
+    source = models.CharField(max_length=200, blank=True, help_text="judgments: where they were made (rater scope)")
     # The uploaded bytes wait here for the worker, then are cleared (the sha256 stays).
     upload = models.BinaryField(null=True, blank=True, editable=False)
 

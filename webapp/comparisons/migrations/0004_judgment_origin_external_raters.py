@@ -147,5 +147,15 @@ class Migration(migrations.Migration):
             model_name='externalrater',
             constraint=models.UniqueConstraint(fields=('project', 'scope', 'external_id'), name='external_rater_unique_id'),
         ),
+        migrations.AddField(
+            model_name='importbatch',
+            name='notes',
+            field=models.JSONField(blank=True, default=list, help_text='[{line, field, reason}]: valid lines left out, e.g. an earlier row of the same rater'),
+        ),
+        migrations.AddField(
+            model_name='importbatch',
+            name='source',
+            field=models.CharField(blank=True, help_text='judgments: where they were made (rater scope)', max_length=200),
+        ),
         migrations.RunPython(recreate_append_only_trigger, recreate_append_only_trigger),
     ]

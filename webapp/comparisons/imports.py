@@ -13,7 +13,9 @@ from django.conf import settings
 from django.db import transaction
 
 from webapp.audit.services import audit_record
+from webapp.comparisons.judgment_imports import judgments_import_contents
 from webapp.comparisons.models import Comparison, ImportBatch, Prompt, Response
+from webapp.comparisons.uploads import check_size, file_digest
 from prefkit.formats import ImportFormatError, ImportReader, ParsedComparison, RecordProblem
 from prefkit.rendering import render_markdown_many
 from webapp.core import clock
@@ -28,11 +30,6 @@ EMPTY_TURN_HTML = '<p class="empty-turn"><em>(empty: nothing was said in this tu
 
 def _sha256_json(value) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
-def check_size(size: int, file_name: str) -> None:
-    if size > settings.WB_MAX_IMPORT_BYTES:
-        raise ValidationFailed(f"{file_name}: {size} bytes; the limit is {settings.WB_MAX_IMPORT_BYTES} (WB_MAX_IMPORT_BYTES)")
 
 
 @transaction.atomic
@@ -63,8 +60,6 @@ def import_run(*, batch_id: int) -> ImportBatch:
         return batch
     try:
         if batch.kind == ImportBatch.Kind.JUDGMENTS:
-            from webapp.comparisons.judgment_imports import judgments_import_contents  # it imports this module
-
             with transaction.atomic():
                 judgments_import_contents(batch, io.BytesIO(bytes(batch.upload or b"")), source=batch.source)
         else:
@@ -92,15 +87,6 @@ def import_file(*, project, file_name: str, actor, data: bytes | None = None, pa
         _import_batch_contents(batch, stream)
     batch.refresh_from_db()
     return batch
-
-
-def file_digest(path: Path) -> tuple[int, str]:
-    digest, size = hashlib.sha256(), 0
-    with open(path, "rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    return size, digest.hexdigest()
 
 
 @transaction.atomic

@@ -18,8 +18,8 @@ from prefkit.formats import ImportFormatError, RecordProblem
 from prefkit.hashing import canonical_hash
 from prefkit.judgment_formats import JudgmentRow, read_judgments
 from webapp.audit.services import audit_record
-from webapp.comparisons.imports import check_size, file_digest
 from webapp.comparisons.models import Comparison, ExternalRater, ImportBatch, Judgment
+from webapp.comparisons.uploads import check_size, file_digest
 from webapp.core import clock
 
 MAX_STORED_REJECTS = 1000

@@ -8,7 +8,7 @@ from webapp.comparisons.imports import import_request
 from webapp.comparisons.models import Assignment, Comparison, ImportBatch
 from webapp.comparisons.selectors import project_progress, requeue_candidates
 from webapp.comparisons.services import comparisons_requeue
-from webapp.core.errors import DomainError
+from webapp.core.errors import DomainError, ValidationFailed
 from webapp.core.views import domain_errors_as_pages
 from webapp.guidelines.models import GuidelineVersion, Quiz
 from webapp.comparisons.quiz import quiz_set
@@ -38,7 +38,12 @@ def lead_import(request, slug):
         messages.error(request, "Choose a file to import.")
         return redirect("lead-project", slug=slug)
     try:
-        batch = import_request(project=project, data=upload.read(), file_name=upload.name, actor=request.user)
+        kind = request.POST.get("kind", ImportBatch.Kind.COMPARISONS)
+        if kind not in ImportBatch.Kind.values:
+            raise ValidationFailed("kind must be comparisons or judgments", field="kind")
+        batch = import_request(project=project, data=upload.read(), file_name=upload.name, actor=request.user,
+                               skip_invalid=bool(request.POST.get("skip_invalid")), kind=kind,
+                               source=request.POST.get("source", "").strip())
     except DomainError as error:
         messages.error(request, str(error))
     else:

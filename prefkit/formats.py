@@ -562,12 +562,16 @@ def _hh_turns(transcript: str, field: str) -> list[dict]:
 
 def _hh_split(chosen: list[dict], rejected: list[dict]) -> tuple[list[dict], str, str]:
     """Return (prompt, chosen reply, rejected reply) from the two transcripts' turns."""
+    prompt = chosen[:-1]
+    if prompt != rejected[:-1]:
+        # Published lines do this (e.g. a "Humans:" typo in one transcript): no single prompt exists.
+        differ = next((i for i, (c, r) in enumerate(zip(chosen, rejected)) if c != r), min(len(chosen), len(rejected)))
+        raise _RecordError(
+            "'chosen' and 'rejected' must share every turn but the final Assistant turn; their histories "
+            f"differ from turn {differ + 1} ({len(chosen)} and {len(rejected)} turns)", "rejected")
     for field, turns in (("chosen", chosen), ("rejected", rejected)):
         if turns[-1]["role"] != "assistant":
             raise _RecordError("the transcript must end with an Assistant turn", field)
-    prompt = chosen[:-1]
-    if prompt != rejected[:-1]:
-        raise _RecordError("'chosen' and 'rejected' must share every turn but the final Assistant turn", "rejected")
     if not prompt:
         raise _RecordError("no Human turn before the final Assistant turn", "chosen")
     _check_ends_with_user(prompt, "chosen")

@@ -3,7 +3,7 @@
     .venv/bin/python bench/import_bench.py --pairs 100000
     .venv/bin/python bench/import_bench.py --pairs 10000 --profile     # where the time goes
 
-Builds var/bench/hh_<N>.jsonl from the real HH-RLHF lines of the developer sample
+Builds var/bench/hh_<N>.jsonl.gz from the real HH-RLHF lines of the developer sample
 (/work/shared/data/hh_rlhf_helpful_dev.jsonl.gz, or --source): line i is dev line i mod 2,000 with
 every turn made unique ("Pair i: " in front of each Human and Assistant turn, and a different
 ending on each final reply), so nothing is skipped as already present and no text is rendered
@@ -38,7 +38,8 @@ def build_file(source: Path, pairs: int, out: Path) -> Path:
     records = [json.loads(raw[n - 1]) for n in sorted(kept_lines)]
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
-    with tmp.open("w", encoding="utf-8") as stream:
+    # gzip, as HH-RLHF is published: 100,000 pairs are ~316 MB of JSON, over WB_MAX_IMPORT_BYTES.
+    with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=6) as stream:
         for i in range(pairs):
             record = records[i % len(records)]
             stream.write(json.dumps(_unique(record, i), ensure_ascii=False) + "\n")
@@ -91,7 +92,7 @@ def main() -> None:
     if args.child:
         return child(args.child, args.profile)
 
-    path = ROOT / "var" / "bench" / f"hh_{args.pairs}.jsonl"
+    path = ROOT / "var" / "bench" / f"hh_{args.pairs}.jsonl.gz"
     if not path.exists():
         print(f"building {path} …", flush=True)
         build_file(args.source, args.pairs, path)

@@ -246,3 +246,17 @@ def test_it_lets_only_leads_upload_judgments_on_the_page(llmfao):
     with (FIXTURES / "llmfao_crowd_demo.csv").open("rb") as upload:
         assert rater.post("/lead/demo/import/", {"file": upload, "kind": "judgments"}).status_code in (403, 404)
 
+
+
+def test_it_counts_imported_judgments_toward_overlap_when_the_lead_chooses_so(llmfao):
+    from webapp.projects.models import Project
+
+    Project.objects.filter(pk=llmfao.project.pk).update(overlap_counts_external=True)
+    llmfao.project.refresh_from_db()
+    call_command("import_judgments", str(FIXTURES / "llmfao_crowd_demo.csv"), "--project", "demo")
+    per_pair = {}
+    for row in csv.DictReader((FIXTURES / "llmfao_crowd_demo.csv").open(newline="")):
+        per_pair[row["id"]] = per_pair.get(row["id"], 0) + 1
+    got = dict(Comparison.objects.filter(batch__format="llmfao").values_list("external_id", "judged"))
+    assert got == per_pair
+    assert all(taken == judged for taken, judged in Comparison.objects.values_list("taken", "judged"))

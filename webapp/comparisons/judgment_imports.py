@@ -10,9 +10,11 @@ the same rater supersedes the earlier judgment (judgments stay append-only).
 import datetime as dt
 import hashlib
 import io
+from collections import Counter
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import F
 
 from prefkit.formats import ImportFormatError, RecordProblem
 from prefkit.hashing import canonical_hash
@@ -204,7 +206,16 @@ def _store(batch: ImportBatch, kept: list[_Accepted], *, source: str, scope: str
                       "columns": item.row.extra},
         ))
     Judgment.objects.bulk_create(new, batch_size=LOOKUP_CHUNK)
+    if batch.project.overlap_counts_external:
+        _count_toward_overlap([j.comparison_id for j in new if j.supersedes_id is None])
     return len(new), existing
+
+
+def _count_toward_overlap(comparison_ids: list[int]) -> None:
+    """The lead chose to let judgments made elsewhere fill overlap slots: each new rater's judgment
+    takes one (a comparison at k is no longer served; one over k just stays over)."""
+    for comparison_id, count in sorted(Counter(comparison_ids).items()):
+        Comparison.objects.filter(pk=comparison_id).update(taken=F("taken") + count, judged=F("judged") + count)
 
 
 def _external_raters(project, scope: str, ids: set[str]) -> dict[str, ExternalRater]:

@@ -260,3 +260,16 @@ def test_it_counts_imported_judgments_toward_overlap_when_the_lead_chooses_so(ll
     got = dict(Comparison.objects.filter(batch__format="llmfao").values_list("external_id", "judged"))
     assert got == per_pair
     assert all(taken == judged for taken, judged in Comparison.objects.values_list("taken", "judged"))
+
+
+def test_it_shows_imported_judgments_on_the_lead_and_batch_pages_and_in_the_audit_log(llmfao):
+    call_command("import_judgments", str(FIXTURES / "llmfao_crowd_demo.csv"), "--project", "demo")
+    batch = ImportBatch.objects.get(file_name="llmfao_crowd_demo.csv")
+    lead = Client()
+    lead.login(username="carol", password=PASSWORD)
+    assert "176 judgments made elsewhere" in lead.get("/lead/demo/").content.decode()
+    page = lead.get(f"/provenance/imports/{batch.pk}/").content.decode()
+    first = Judgment.objects.filter(import_batch=batch).order_by("id").first()
+    assert f"/provenance/judgments/{first.pk}/" in page and "new judgments" in page
+    audit = lead.get("/audit/?project=demo").content.decode()
+    assert "judgments.imported" in audit

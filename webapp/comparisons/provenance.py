@@ -267,6 +267,12 @@ def batch_provenance(*, batch_id: int, viewer) -> tuple[BatchFacts, str]:
     return _batch_facts(batch), batch.project.slug
 
 
+def batch_judgments(*, batch_id: int, limit: int = 50) -> list[tuple[int, int, str, str]]:
+    """The first judgments a judgments import stored: (judgment id, comparison id, rater pseudonym, choice)."""
+    return list(Judgment.objects.filter(import_batch_id=batch_id).order_by("id")
+                .values_list("id", "comparison_id", "external_rater__pseudonym", "choice")[:limit])
+
+
 def _response_facts(response: Response, side: str, left_side: str | None) -> ResponseFacts:
     return ResponseFacts(
         id=response.pk, side=side, model_name=response.model_name, generation_json=_json(response.generation),

@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from webapp.comparisons.imports import import_request
-from webapp.comparisons.models import Assignment, Comparison, ImportBatch
+from webapp.comparisons.models import Assignment, Comparison, ImportBatch, Judgment
 from webapp.comparisons.selectors import project_progress, requeue_candidates
 from webapp.comparisons.services import comparisons_requeue
 from webapp.core.errors import DomainError, ValidationFailed
@@ -21,8 +21,9 @@ def lead_project(request, slug):
     project = project_for_lead(slug=slug, user=request.user)
     totals = project_progress(project)
     live_leases = Assignment.objects.filter(project=project, status=Assignment.Status.LEASED).count()
+    elsewhere = Judgment.objects.filter(comparison__project=project).exclude(origin=Judgment.Origin.HERE).count()
     return render(request, "lead/lead_project.html", {
-        "project": project, "totals": totals, "live_leases": live_leases,
+        "project": project, "totals": totals, "live_leases": live_leases, "judgments_elsewhere": elsewhere,
         "batches": ImportBatch.objects.filter(project=project).defer("upload").select_related("imported_by")[:50],
         "versions": GuidelineVersion.objects.filter(project=project).order_by("-number"),
     })

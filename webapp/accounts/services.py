@@ -88,6 +88,18 @@ def token_create(*, user, actor=None) -> str:
     return raw
 
 
+@transaction.atomic
+def token_revoke(*, token: ApiToken, actor) -> bool:
+    """Revoke an API token; return False if it already was. Other server processes may accept it
+    for up to WB_TOKEN_CACHE_SECONDS more (their token cache); this one forgets it at once."""
+    revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=clock.now())
+    if revoked:
+        audit_record(actor=actor, action="token.revoked", obj=token,
+                     payload={"user_id": token.user_id, "prefix": token.prefix})
+        _token_rows.pop(token.key_hash, None)  # were this rolled back, the next call would just re-read it
+    return bool(revoked)
+
+
 _TOKEN_USER = """
     SELECT u.id, u.username, u.is_staff, u.is_superuser, p.id, p.role, p.pseudonym
     FROM accounts_apitoken t

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from prefkit.pseudonyms import pseudonym
 from webapp.accounts.models import ApiToken, LoginFailure, Profile, Role, hash_token
 from webapp.audit.services import audit_record
 from webapp.core import clock, sql
@@ -37,12 +38,24 @@ def user_create(*, username: str, role: str, password: str | None = None, email:
     return user
 
 
+def pseudonym_for(identity: str) -> str:
+    """The pseudonym of `identity` under this deployment's key: "user:<id>" for people with an
+    account here; importers name others (e.g. "external:<source>:<their id>")."""
+    return pseudonym(settings.WB_PSEUDONYM_KEY, identity)
+
+
+def user_pseudonym(user) -> str:
+    """The pseudonym leads see for `user`: the one stored on the profile, else the rule's."""
+    profile = getattr(user, "profile", None)
+    return profile.pseudonym if profile is not None else pseudonym_for(f"user:{user.pk}")
+
+
 @transaction.atomic
 def profile_attach(*, user, role: str, actor) -> Profile:
     """Give a new user (made here or by the admin's user form) their role and pseudonym."""
     if role not in Role.values:
         raise ValidationFailed(f"role must be one of {', '.join(Role.values)}", field="role")
-    profile = Profile.objects.create(user=user, role=role)
+    profile = Profile.objects.create(user=user, role=role, pseudonym=pseudonym_for(f"user:{user.pk}"))
     _apply_role(user, role)
     user.save(update_fields=["is_staff", "is_superuser"])
     if role == Role.LEAD:

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from webapp.accounts.models import Role
+from webapp.accounts.services import user_pseudonym
 from webapp.comparisons.models import Judgment
 from webapp.core.errors import DomainError, ValidationFailed
 from prefkit.rendering import pygments_css, render_markdown
@@ -144,8 +145,7 @@ def _raters_pending(project, current):
 
 def _person(user, show_username: bool) -> dict:
     # Leads see raters by pseudonym only; admins also see who is behind it.
-    profile = getattr(user, "profile", None)
-    return {"pseudonym": profile.pseudonym if profile else "—",
+    return {"pseudonym": user_pseudonym(user),
             "username": user.get_username() if show_username else ""}
 
 

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from prefkit.pseudonyms import pseudonym
+from webapp.accounts import sql as accounts_sql
 from webapp.accounts.models import ApiToken, LoginFailure, Profile, Role, hash_token
 from webapp.audit.services import audit_record
 from webapp.core import clock, sql
@@ -113,14 +114,6 @@ def token_revoke(*, token: ApiToken, actor) -> bool:
     return bool(revoked)
 
 
-_TOKEN_USER = """
-    SELECT u.id, u.username, u.is_staff, u.is_superuser, p.id, p.role, p.pseudonym
-    FROM accounts_apitoken t
-    JOIN auth_user u ON u.id = t.user_id
-    LEFT JOIN accounts_profile p ON p.user_id = u.id
-    WHERE t.key_hash = %s AND t.revoked_at IS NULL AND u.is_active"""
-
-
 # token hash → (monotonic deadline, row). Per process; only found tokens are cached.
 _token_rows: dict[str, tuple[float, tuple]] = {}
 
@@ -130,7 +123,7 @@ def _token_row(key_hash: str) -> tuple | None:
     cached = _token_rows.get(key_hash)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
-    row = sql.one(_TOKEN_USER, [key_hash])
+    row = accounts_sql.token_user(key_hash)
     if row is not None and ttl > 0:
         if len(_token_rows) > 10_000:
             _token_rows.clear()
@@ -147,11 +140,11 @@ def user_for_token(raw: str):
     row = _token_row(hash_token(raw))
     if row is None:
         return None
-    user_id, username, is_staff, is_superuser, profile_id, role, pseudonym = row
-    user = sql.partial_instance(get_user_model(), id=user_id, username=username, is_staff=is_staff,
-                                is_superuser=is_superuser, is_active=True)
-    if profile_id is not None:
-        user.profile = sql.partial_instance(Profile, id=profile_id, user_id=user_id, role=role, pseudonym=pseudonym)
+    user = sql.partial_instance(get_user_model(), id=row.user_id, username=row.username, is_staff=row.is_staff,
+                                is_superuser=row.is_superuser, is_active=True)
+    if row.profile_id is not None:
+        user.profile = sql.partial_instance(Profile, id=row.profile_id, user_id=row.user_id, role=row.role,
+                                            pseudonym=row.pseudonym)
     return user
 
 

@@ -44,7 +44,7 @@ def test_it_seeds_the_demo_idempotently():
 
 def test_it_documents_every_command_with_help():
     for command in ("create_project", "publish_guideline", "import_comparisons", "create_user", "seed_demo",
-                    "audit_verify", "set_quiz"):
+                    "audit_verify", "set_quiz", "revoke_token"):
         result = subprocess.run([sys.executable, "manage.py", command, "--help"], capture_output=True, text=True)
         assert result.returncode == 0 and "usage:" in result.stdout, command
 

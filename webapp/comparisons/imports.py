@@ -6,7 +6,6 @@ imported and the rejected ones (line, field, reason) kept on the batch.
 import datetime as dt
 import hashlib
 import io
-import json
 from pathlib import Path
 
 from django.conf import settings
@@ -17,6 +16,7 @@ from webapp.comparisons.judgment_imports import judgments_import_contents
 from webapp.comparisons.models import Comparison, ImportBatch, Prompt, Response
 from webapp.comparisons.uploads import check_size, file_digest
 from prefkit.formats import ImportFormatError, ImportReader, ParsedComparison, RecordProblem
+from prefkit.hashing import canonical_hash
 from prefkit.rendering import render_markdown_many
 from webapp.core import clock
 from webapp.core.errors import ValidationFailed
@@ -28,8 +28,6 @@ MAX_STORED_REJECTS = 1000  # rejected lines listed on a batch; rejected_count ha
 EMPTY_TURN_HTML = '<p class="empty-turn"><em>(empty: nothing was said in this turn)</em></p>'
 
 
-def _sha256_json(value) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 @transaction.atomic
@@ -174,11 +172,11 @@ class _ComparisonWriter:
 
 
 def _prompt_key(p: ParsedComparison) -> str:
-    return _sha256_json({"messages": p.prompt_messages})
+    return canonical_hash({"messages": p.prompt_messages})
 
 
 def _response_key(r) -> str:
-    return _sha256_json({"text": r.text, "model": r.model})
+    return canonical_hash({"text": r.text, "model": r.model})
 
 
 def _render(texts: list[str]) -> list[str]:

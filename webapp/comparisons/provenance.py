@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 
 from webapp.accounts.models import Role
+from webapp.accounts.services import user_pseudonym
 from webapp.comparisons.models import Comparison, ImportBatch, Judgment, Response
 from webapp.core.errors import NotFound
 from prefkit.rendering import render_markdown
@@ -212,8 +213,7 @@ def _judge_view(judgment: Judgment, is_admin: bool) -> RaterView:
 
 
 def _rater_view(user, is_admin: bool) -> RaterView:
-    profile = getattr(user, "profile", None)
-    pseudonym = profile.pseudonym if profile is not None else "(no pseudonym)"
+    pseudonym = user_pseudonym(user)
     return RaterView(label=user.get_username() if is_admin else pseudonym, pseudonym=pseudonym,
                      is_pseudonym=not is_admin)
 

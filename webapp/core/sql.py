@@ -6,7 +6,12 @@ psycopg's per-statement work (see bench/). So the hot path is a few hand-written
 everything else in the app uses the ORM. The statements run on PostgreSQL and SQLite alike,
 except row locks and a few PostgreSQL-only statements that do in one round trip what SQLite
 does step by step (data-modifying CTEs); the suite runs on both, so both paths are tested.
+
+Each app keeps its statements in its own `sql.py` (this module holds the shared helpers): column
+lists come from the models (`insert_fields`, `model_columns`), status values are parameters, and
+rows are read by name (`named_one`), so a changed model cannot silently shift a tuple.
 """
+import collections
 import datetime as dt
 import functools
 import json
@@ -19,6 +24,19 @@ def one(sql: str, params: list) -> tuple | None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()
+
+
+def named_one(sql: str, params: list):
+    """The first row as a named tuple (the statement's column names or AS aliases), or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        return None if row is None else _row_type(tuple(column[0] for column in cursor.description))._make(row)
+
+
+@functools.cache
+def _row_type(names: tuple[str, ...]):
+    return collections.namedtuple("Row", names)
 
 
 def execute(sql: str, params: list) -> int:
@@ -62,6 +80,22 @@ def partial_instance(model, **values):
 def model_columns(model, alias: str) -> str:
     """All of `model`'s columns, in field order, as a SELECT list that `model_instance` reads back."""
     return ", ".join(f"{alias}.{f.column}" for f in model._meta.concrete_fields)
+
+
+def insert_fields(model, *, computed: tuple[str, ...] = ()) -> list:
+    """The fields an INSERT of `model` writes (every concrete field but the primary key), minus
+    `computed` ones (attnames) whose values the statement computes itself."""
+    return [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in computed]
+
+
+def insert_columns(model) -> str:
+    """The INSERT column list of `model`, in field order: "(col, col, ...)"."""
+    return "(" + ", ".join(f.column for f in insert_fields(model)) + ")"
+
+
+def insert_params(instance, fields) -> list:
+    """`instance`'s values of `fields` as the database takes them (JSON, datetimes, choices)."""
+    return [f.get_db_prep_save(getattr(instance, f.attname), connection) for f in fields]
 
 
 def model_instance(model, values):

@@ -62,6 +62,10 @@ def test_it_imports_the_llmfao_crowd_csv_as_it_is(world):
     _assert_every_row_is_one_judgment_on_the_right_side(FIXTURES / "llmfao_crowd_demo.csv", batch)
     workers = {row["worker"] for row in csv.DictReader((FIXTURES / "llmfao_crowd_demo.csv").open(newline=""))}
     assert ExternalRater.objects.filter(project=world.project, scope="import").count() == len(workers)
+    from webapp.accounts.services import pseudonym_for
+
+    rater = ExternalRater.objects.get(external_id="64")
+    assert rater.pseudonym == pseudonym_for(f"external:{world.project.pk}:import:64")
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "llmfao_crowd_comparisons_dev.csv").exists(),
@@ -187,7 +191,7 @@ def test_it_refuses_a_judgment_made_here_without_its_assignment(llmfao):
     with pytest.raises(IntegrityError), transaction.atomic():
         Judgment.objects.create(origin="here", comparison=comparison, rater=llmfao.alice, choice="a",
                                 submitted_at="2024-01-01T00:00:00Z", idempotency_key="x")
-    rater = ExternalRater.objects.create(project=llmfao.project, scope="import", external_id="w9")
+    rater = ExternalRater.objects.create(project=llmfao.project, scope="import", external_id="w9", pseudonym="R-0000000009")
     with pytest.raises(IntegrityError), transaction.atomic():  # an imported judgment names its batch
         Judgment.objects.create(origin="import", comparison=comparison, external_rater=rater, choice="a",
                                 submitted_at="2024-01-01T00:00:00Z", idempotency_key="y")

@@ -19,6 +19,7 @@ from django.db.models import F
 from prefkit.formats import ImportFormatError, RecordProblem
 from prefkit.hashing import canonical_hash
 from prefkit.judgment_formats import JudgmentRow, read_judgments
+from webapp.accounts.services import pseudonym_for
 from webapp.audit.services import audit_record
 from webapp.comparisons.models import Comparison, ExternalRater, ImportBatch, Judgment
 from webapp.comparisons.uploads import check_size, file_digest
@@ -220,7 +221,9 @@ def _count_toward_overlap(comparison_ids: list[int]) -> None:
 
 def _external_raters(project, scope: str, ids: set[str]) -> dict[str, ExternalRater]:
     found = {r.external_id: r for r in ExternalRater.objects.filter(project=project, scope=scope, external_id__in=ids)}
-    missing = [ExternalRater(project=project, scope=scope, external_id=i) for i in sorted(ids - set(found))]
+    missing = [ExternalRater(project=project, scope=scope, external_id=i,
+                             pseudonym=pseudonym_for(f"external:{project.pk}:{scope}:{i}"))
+               for i in sorted(ids - set(found))]
     for rater in ExternalRater.objects.bulk_create(missing, batch_size=LOOKUP_CHUNK):
         found[rater.external_id] = rater
     return found

@@ -3,7 +3,6 @@ import random
 from django.conf import settings
 from django.db import models
 
-from webapp.accounts.models import new_pseudonym
 from webapp.core.models import AppendOnlyModel
 from webapp.guidelines.models import GuidelineVersion
 from webapp.projects.models import Project
@@ -180,7 +179,8 @@ class ExternalRater(models.Model):
     # "import" for files, or the external tool's source name (e.g. "label-studio:<url>#<project>").
     scope = models.CharField(max_length=200)
     external_id = models.CharField(max_length=200, help_text="the id the other tool or file gave this person")
-    pseudonym = models.CharField(max_length=16, unique=True, default=new_pseudonym)
+    # The one pseudonym rule, of the identity "external:<project id>:<scope>:<external id>".
+    pseudonym = models.CharField(max_length=16, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

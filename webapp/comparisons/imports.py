@@ -9,9 +9,10 @@ import io
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from webapp.audit.services import audit_record
+from webapp.comparisons import sql as comparison_sql
 from webapp.comparisons.judgment_imports import judgments_import_contents
 from webapp.comparisons.models import Comparison, ImportBatch, Prompt, Response
 from webapp.comparisons.uploads import check_size, file_digest
@@ -100,7 +101,7 @@ def _import_fail(batch: ImportBatch, error: Exception) -> None:
 
 @transaction.atomic
 def _import_batch_contents(batch: ImportBatch, stream) -> None:
-    _plan_each_chunk()
+    comparison_sql.plan_each_statement()
     reader = ImportReader(stream, file_name=batch.file_name, max_text_chars=settings.WB_MAX_TEXT_CHARS)
     writer = _ComparisonWriter(batch)
     rejects, rejected = [], 0
@@ -125,15 +126,6 @@ def _import_batch_contents(batch: ImportBatch, stream) -> None:
     audit_record(actor=batch.imported_by, action="comparisons.imported", obj=batch, project_id=batch.project_id,
                  payload={"file_name": batch.file_name, "sha256": batch.sha256, "format": reader.format or "",
                           "skip_invalid": batch.skip_invalid, **counts})
-
-
-def _plan_each_chunk() -> None:
-    # The per-chunk lookups repeat one statement shape, so psycopg prepares it, and PostgreSQL may
-    # settle on a generic plan made while the tables were small: a sequential scan that then reads
-    # the whole growing table for every chunk (quadratic; it made 100,000 pairs take hours).
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
 class _ComparisonWriter:

@@ -6,8 +6,9 @@ from webapp.core import sql
 _CHAINED = ("seq", "prev_hash", "hash")
 # The event's own fields, in model order: also the order of audit_append()'s arguments after the
 # lock key and the digest (audit/migrations/0002_append_function.py).
-_BODY_FIELDS = sql.insert_fields(AuditEvent, computed=_CHAINED)
+_BODY_PARAMS = sql.param_readers(sql.insert_fields(AuditEvent, computed=_CHAINED))
 _ALL_FIELDS = sql.insert_fields(AuditEvent)
+_ALL_PARAMS = sql.param_readers(_ALL_FIELDS)
 
 _LAST_EVENT = "SELECT seq, hash FROM audit_auditevent ORDER BY seq DESC LIMIT 1"
 _INSERT_EVENT = f"""
@@ -22,7 +23,7 @@ _APPEND_PG = """
 
 def append_pg(event: AuditEvent, *, lock_key: int, digest: str) -> None:
     """Chain and insert `event` in one statement; set its id, seq, prev_hash and hash."""
-    row = sql.one(_APPEND_PG, [lock_key, digest, *sql.insert_params(event, _BODY_FIELDS)])
+    row = sql.one(_APPEND_PG, [lock_key, digest, *sql.insert_params(event, _BODY_PARAMS)])
     event.pk, event.seq, event.prev_hash, event.hash = row
 
 
@@ -31,4 +32,4 @@ def append_serialized(event: AuditEvent, *, digest: str) -> None:
     last = sql.one(_LAST_EVENT, [])
     event.seq, event.prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
     event.hash = chain_hash(event.seq, event.prev_hash, digest)
-    event.pk = sql.one(_INSERT_EVENT, sql.insert_params(event, _ALL_FIELDS))[0]
+    event.pk = sql.one(_INSERT_EVENT, sql.insert_params(event, _ALL_PARAMS))[0]

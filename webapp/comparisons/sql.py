@@ -49,7 +49,8 @@ _TAKE_SLOT = "UPDATE comparisons_comparison SET taken = taken + 1 WHERE id = %s"
 # taken from the picked comparison; everything else is a parameter (assignment_params).
 _PICKED_ASSIGNMENT_FIELDS = {"comparison_id": "picked.id", "round": "picked.round"}
 _ASSIGNMENT_FIELDS = sql.insert_fields(Assignment)
-_ASSIGNMENT_PARAM_FIELDS = sql.insert_fields(Assignment, computed=tuple(_PICKED_ASSIGNMENT_FIELDS))
+_ASSIGNMENT_PARAMS = sql.param_readers(sql.insert_fields(Assignment, computed=tuple(_PICKED_ASSIGNMENT_FIELDS)))
+_ALL_ASSIGNMENT_PARAMS = sql.param_readers(_ASSIGNMENT_FIELDS)
 _INSERT_ASSIGNMENT = f"""
     INSERT INTO comparisons_assignment {sql.insert_columns(Assignment)}
     VALUES ({", ".join(["%s"] * len(_ASSIGNMENT_FIELDS))}) RETURNING id"""
@@ -83,7 +84,7 @@ def live_lease_id(*, project_id: int, rater_id: int, now) -> int | None:
 
 def claim(*, project_id: int, overlap: int, rater_id: int, lease: Assignment):
     """PostgreSQL: pick, take and lease in one statement; the served row by name, or None."""
-    params = sql.insert_params(lease, _ASSIGNMENT_PARAM_FIELDS)
+    params = sql.insert_params(lease, _ASSIGNMENT_PARAMS)
     return sql.named_one(_CLAIM_PG, [project_id, overlap, rater_id, *params])
 
 
@@ -95,7 +96,7 @@ def pick(*, project_id: int, overlap: int, rater_id: int, skip_locked: bool):
 def take_slot_and_lease(lease: Assignment) -> int:
     """SQLite's step-by-step claim of the picked comparison; return the new assignment's id."""
     sql.execute(_TAKE_SLOT, [lease.comparison_id])
-    return sql.one(_INSERT_ASSIGNMENT, sql.insert_params(lease, _ASSIGNMENT_FIELDS))[0]
+    return sql.one(_INSERT_ASSIGNMENT, sql.insert_params(lease, _ALL_ASSIGNMENT_PARAMS))[0]
 
 
 # Locks the assignment and, in the same round trip, looks up the idempotency key.
@@ -109,6 +110,7 @@ _LOCK_ASSIGNMENT = """
     WHERE a.id = %s AND a.rater_id = %s"""
 _JUDGMENT_BY_KEY = "SELECT id, assignment_id FROM comparisons_judgment WHERE rater_id = %s AND idempotency_key = %s"
 _JUDGMENT_FIELDS = sql.insert_fields(Judgment)
+_JUDGMENT_PARAMS = sql.param_readers(_JUDGMENT_FIELDS)
 _INSERT_JUDGMENT = f"""
     INSERT INTO comparisons_judgment {sql.insert_columns(Judgment)}
     VALUES ({", ".join(["%s"] * len(_JUDGMENT_FIELDS))}) RETURNING id"""
@@ -134,7 +136,7 @@ def judgment_by_key(*, rater_id: int, idempotency_key: str) -> tuple[int | None,
 
 def insert_judgment(judgment: Judgment, *, first: bool, postgresql: bool) -> int:
     """Insert the judgment; a first one also marks its assignment submitted and counts it."""
-    params = sql.insert_params(judgment, _JUDGMENT_FIELDS)
+    params = sql.insert_params(judgment, _JUDGMENT_PARAMS)
     submitted_at = sql.db_datetime(judgment.submitted_at)
     if first and postgresql:
         counters = [SUBMITTED, submitted_at, judgment.assignment_id, judgment.comparison_id]

@@ -4,7 +4,6 @@ from django.urls import include, path
 from webapp import openapi
 from webapp.comparisons import api as comparisons_api
 from webapp.guidelines import api as guidelines_api
-from webapp.projects import views as project_views
 from webapp.raters import views as rater_views
 
 api = [
@@ -16,6 +15,8 @@ api = [
     path("api/v1/assignments/<int:assignment_id>/judgment", comparisons_api.judgment_submit, name="api-judgment"),
     path("api/v1/assignments/<int:assignment_id>/skip", comparisons_api.assignment_skip, name="api-skip"),
     path("api/v1/projects/<slug:slug>/imports", comparisons_api.import_create, name="api-imports"),
+    path("api/v1/projects/<slug:slug>/judgments/imports", comparisons_api.judgment_import_create,
+         name="api-judgment-imports"),
     path("api/v1/imports/<int:import_id>", comparisons_api.import_detail, name="api-import-detail"),
 ]
 
@@ -27,12 +28,7 @@ pages = [
     path("p/<slug:slug>/guideline/", rater_views.guideline_page, name="guideline"),
     path("p/<slug:slug>/mine/", rater_views.my_judgments, name="my-judgments"),
     path("p/<slug:slug>/quiz/", rater_views.quiz_page, name="quiz"),
-    path("lead/<slug:slug>/requeue/", project_views.lead_requeue, name="lead-requeue"),
-    path("lead/<slug:slug>/quiz/", project_views.lead_quiz, name="lead-quiz"),
-    path("lead/<slug:slug>/", project_views.lead_project, name="lead-project"),
-    path("lead/<slug:slug>/import/", project_views.lead_import, name="lead-import"),
-    path("", include("webapp.guidelines.urls")),
-    path("", include("webapp.audit.urls")),
+    path("", include("webapp.lead.urls")),
     path("", include("webapp.comparisons.urls")),
     path("admin/", admin.site.urls),
 ]

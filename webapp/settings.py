@@ -71,24 +71,11 @@ TEMPLATES = [
 ]
 
 
-def _database_config() -> dict:
-    url = env_str("DATABASE_URL")
-    if url:
-        config = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 600),
-                                       conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True))
-        if config["ENGINE"].endswith("postgresql"):
-            # Each test run gets its own database so concurrent runs never collide.
-            config["TEST"] = {"NAME": env_str("WB_TEST_DB_NAME", "") or None}
-            # Server-side binding lets psycopg prepare the hot queries after a few runs: PostgreSQL
-            # then skips planning (bench/: ~13 → ~5 ms of database CPU per judgment). Behind
-            # PgBouncer in transaction mode this needs max_prepared_statements (PgBouncer ≥ 1.21).
-            config["OPTIONS"] = {"server_side_binding": env_bool("DB_SERVER_SIDE_BINDING", True),
-                                 "prepare_threshold": env_int("DB_PREPARE_THRESHOLD", 5)}
-        return config
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+def _sqlite_config(name: str) -> dict:
+    """SQLite as the workbench needs it, whether the default file or one named by DATABASE_URL."""
     return {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": env_str("WB_SQLITE_PATH", str(VAR_DIR / "workbench.sqlite3")),
+        "NAME": name,
         # IMMEDIATE transactions take the write lock up front: SQLite has no row locks,
         # so this is what serializes concurrent claims and submits.
         "OPTIONS": {
@@ -99,6 +86,30 @@ def _database_config() -> dict:
         # A file, not shared-cache memory: concurrency tests need real locking and busy timeouts.
         "TEST": {"NAME": env_str("WB_SQLITE_TEST_PATH", "") or str(VAR_DIR / "test.sqlite3")},
     }
+
+
+def _database_config() -> dict:
+    url = env_str("DATABASE_URL")
+    if not url:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        return _sqlite_config(env_str("WB_SQLITE_PATH", str(VAR_DIR / "workbench.sqlite3")))
+    config = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 600),
+                                   conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True))
+    if config["ENGINE"].endswith("sqlite3"):
+        # sqlite:///relative/path or sqlite:////absolute/path: the same tuning as the default file
+        # (without it, racing raters got thousands of "database is locked" errors).
+        if not config["NAME"].startswith((":", "file:")):  # a file, not :memory: or a URI
+            Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        return _sqlite_config(config["NAME"])
+    if config["ENGINE"].endswith("postgresql"):
+        # Each test run gets its own database so concurrent runs never collide.
+        config["TEST"] = {"NAME": env_str("WB_TEST_DB_NAME", "") or None}
+        # Server-side binding lets psycopg prepare the hot queries after a few runs: PostgreSQL
+        # then skips planning (bench/: ~13 → ~5 ms of database CPU per judgment). Behind
+        # PgBouncer in transaction mode this needs max_prepared_statements (PgBouncer ≥ 1.21).
+        config["OPTIONS"] = {"server_side_binding": env_bool("DB_SERVER_SIDE_BINDING", True),
+                             "prepare_threshold": env_int("DB_PREPARE_THRESHOLD", 5)}
+    return config
 
 
 DATABASES = {"default": _database_config()}

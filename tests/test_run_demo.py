@@ -4,6 +4,7 @@ Every process a run starts inherits its WB_VAR_DIR (a fresh temporary folder per
 processes still alive with that value in their environment are exactly the ones it left behind.
 """
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -104,6 +105,10 @@ def test_ctrl_c_stops_the_server_and_the_worker_and_waits_for_both(tmp_path):
     try:
         wait_until_served(f"http://127.0.0.1:{port}/login/", demo, log)
         wait_for_worker(var_dir)
+        for output in (log.read_text(), (var_dir / "worker.log").read_text()):  # set-up, server and worker
+            noise = [line for line in output.splitlines()
+                     if re.search(r"warn|deprecat|!!|traceback|error", line, re.IGNORECASE)]
+            assert noise == [], output
         running = " | ".join(processes_of(var_dir).values())
         assert "celery -A webapp worker" in running and "gunicorn webapp.wsgi" in running, running
         os.killpg(demo.pid, signal.SIGINT)  # what Ctrl+C in a terminal does: the whole foreground group

@@ -158,7 +158,8 @@ WB_LOGIN_WINDOW_SECONDS = env_int("WB_LOGIN_WINDOW_SECONDS", 900)
 DATA_UPLOAD_MAX_MEMORY_SIZE = WB_MAX_IMPORT_BYTES
 
 # --- Celery ---------------------------------------------------------------
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+# The host part means nothing to the filesystem transport, but without one kombu warns at every connection.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost//")
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery" / "queue"
@@ -179,6 +180,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
+# Celery 6's defaults, set now (Celery 5 warns about each when it is left unset):
+# retry the broker connection at start-up, and on a lost connection cancel running late-ack tasks,
+# which the broker redelivers (tasks are idempotent).
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("WB_TASK_SOFT_TIME_LIMIT", 1800)
 CELERY_TASK_TIME_LIMIT = env_int("WB_TASK_TIME_LIMIT", 1900)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)

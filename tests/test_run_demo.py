@@ -119,3 +119,30 @@ def test_ctrl_c_stops_the_server_and_the_worker_and_waits_for_both(tmp_path):
     finally:
         for pid in processes_of(var_dir):
             os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")),
+                    reason="the demo runs on its own SQLite database whatever the suite's: the SQLite pass covers it")
+def test_a_port_taken_during_set_up_stops_it_without_a_worker(tmp_path):
+    # The port is free when the demo checks it and taken by the time the server binds (another program won the race).
+    var_dir, port = tmp_path / "var", free_port()
+    log = tmp_path / "demo.log"
+    with log.open("w") as out, socket.socket() as squatter:
+        demo = subprocess.Popen([str(ROOT / "run"), "demo"], env=demo_env(var_dir, port), stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 120
+            while not (var_dir / "workbench.sqlite3").exists():  # migrating: long past the port check
+                assert demo.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.1)
+            squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            squatter.bind(("127.0.0.1", port))
+            squatter.listen()
+            assert demo.wait(timeout=240) == 1, log.read_text()
+            assert f"the server could not start on 127.0.0.1:{port}" in log.read_text()
+            assert processes_of(var_dir) == {}
+            assert not (var_dir / "worker.log").exists()  # no worker was ever started
+        finally:
+            for pid in processes_of(var_dir):
+                os.kill(pid, signal.SIGKILL)

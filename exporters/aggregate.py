@@ -16,6 +16,7 @@ is "split_vote").
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -76,7 +77,9 @@ class DawidSkeneLabels:
                               "label": np.asarray(labels, dtype=np.int64)})
         del tasks, workers, labels
         model = DawidSkene(n_iter=n_iter)
-        model.fit(frame)
+        with warnings.catch_warnings():  # crowd-kit 1.4.2 uses pandas idioms pandas 3.1 deprecates
+            warnings.simplefilter("ignore")
+            model.fit(frame)
         probas = model.probas_.sort_index()
         columns = np.asarray(probas.columns, dtype=np.int64)
         values = probas.to_numpy(dtype=np.float64)

@@ -170,18 +170,19 @@ def agreement_summary(counts: np.ndarray, *, n_resamples: int = 1000, seed: int 
 
 
 def _binomial_two_sided_p(k: int, n: int, p: float = 0.5) -> float:
-    """Exact two-sided binomial test (sum of outcomes no more likely than the observed one)."""
+    """Two-sided binomial test: the probability of outcomes no more likely than the observed one.
+
+    Exact up to n = 20,000; beyond that the normal approximation agrees to many digits.
+    """
     if n == 0:
         return math.nan
-    ks = np.arange(n + 1, dtype=np.float64)
-    log_pmf = (np.vectorize(math.lgamma)(n + 1.0) - np.vectorize(math.lgamma)(ks + 1)
-               - np.vectorize(math.lgamma)(n - ks + 1) + ks * math.log(p) + (n - ks) * math.log1p(-p)) \
-        if n <= 20000 else None
-    if log_pmf is None:  # large n: the normal approximation is exact to many digits here
+    if n > 20_000:
         z = abs(k - n * p) / math.sqrt(n * p * (1 - p))
         return math.erfc(z / math.sqrt(2))
-    observed = log_pmf[k]
-    return float(min(1.0, np.exp(log_pmf[log_pmf <= observed + 1e-7]).sum()))
+    log_n = math.lgamma(n + 1)
+    log_pmf = np.array([log_n - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * math.log(p)
+                        + (n - i) * math.log1p(-p) for i in range(n + 1)])
+    return float(min(1.0, np.exp(log_pmf[log_pmf <= log_pmf[k] + 1e-7]).sum()))
 
 
 def proportion_summary(successes: int, n: int, *, level: float = 0.95) -> dict:
@@ -194,7 +195,7 @@ def proportion_summary(successes: int, n: int, *, level: float = 0.95) -> dict:
     half = z * math.sqrt(p_hat * (1 - p_hat) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     return {"value": round(p_hat, 6), "ci_low": round(max(0.0, centre - half), 6),
             "ci_high": round(min(1.0, centre + half), 6), "n": int(n),
-            "p_value": round(_binomial_two_sided_p(int(successes), int(n)), 6)}
+            "p_value": float(f"{_binomial_two_sided_p(int(successes), int(n)):.6g}")}
 
 
 def _normal_quantile(q: float) -> float:

@@ -102,7 +102,7 @@ def _export_into(tmp: Path, groups: Groups, request: ExportRequest, margins: dic
         "counts": acc.counts(),
         "splits": {s: {"path": paths[s], "rows": sinks[s].rows} for s in splits},
         "guideline_versions": acc.guideline_versions(),
-        "origins": dict(sorted(acc.origins.items())),
+        "origins": acc.origins(),
         "agreement": acc.agreement(seed=request.seed),
         "position_bias": acc.position_bias(),
         "length_bias": acc.length_bias(),
@@ -137,17 +137,16 @@ def _checked(groups: Groups, report: Callable, total: int | None, message: str, 
             raise ExportError(f"comparisons must come ordered by comparison_id without repeats: "
                               f"{cid} after {previous}", field="groups")
         previous = cid
-        for j in judgments:
-            if j.comparison_id != cid:
-                raise ExportError(f"judgment {j.judgment_id} belongs to comparison {j.comparison_id}, "
-                                  f"but came with comparison {cid}", field="groups")
-            if j.choice not in CHOICES:
-                raise ExportError(f"judgment {j.judgment_id}: choice must be one of {', '.join(CHOICES)}; "
-                                  f"got {j.choice!r}", field="choice")
-            if j.display_order not in ("AB", "BA", None):
-                raise ExportError(f"judgment {j.judgment_id}: display_order must be 'AB', 'BA' or None; "
-                                  f"got {j.display_order!r}", field="display_order")
-        judgments = sorted(judgments, key=lambda j: j.judgment_id)
+        last_id = None
+        ordered = True
+        for j in judgments:  # the common case costs three membership tests per judgment
+            if j.comparison_id != cid or j.choice not in _CHOICES or j.display_order not in _ORDERS:
+                _reject(j, cid)
+            if last_id is not None and j.judgment_id <= last_id:
+                ordered = False
+            last_id = j.judgment_id
+        if not ordered:
+            judgments = sorted(judgments, key=lambda j: j.judgment_id)
         if acc is not None:
             acc.add_comparison(comparison, judgments)
         yield comparison, judgments
@@ -155,6 +154,21 @@ def _checked(groups: Groups, report: Callable, total: int | None, message: str, 
         if done >= next_tick:
             report(done if acc is not None else 0, total, message)
             next_tick = done + PROGRESS_EVERY
+
+
+_CHOICES = frozenset(CHOICES)
+_ORDERS = frozenset(("AB", "BA", None))
+
+
+def _reject(j: JudgmentRecord, cid: int) -> None:
+    if j.comparison_id != cid:
+        raise ExportError(f"judgment {j.judgment_id} belongs to comparison {j.comparison_id}, "
+                          f"but came with comparison {cid}", field="groups")
+    if j.choice not in _CHOICES:
+        raise ExportError(f"judgment {j.judgment_id}: choice must be one of {', '.join(CHOICES)}; "
+                          f"got {j.choice!r}", field="choice")
+    raise ExportError(f"judgment {j.judgment_id}: display_order must be 'AB', 'BA' or None; "
+                      f"got {j.display_order!r}", field="display_order")
 
 
 def _rows(comparison: ComparisonRecord, judgments: list[JudgmentRecord], request: ExportRequest,

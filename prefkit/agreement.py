@@ -30,18 +30,21 @@ def value_counts(unit_index: np.ndarray, values: np.ndarray, n_units: int, n_val
     return flat.reshape(n_units, n_values)
 
 
-def compress_units(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def compress_units(counts: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Distinct count vectors among units with at least two judgments, and how many units have each.
 
     Units with fewer than two judgments carry no information about agreement (alpha and pairwise
-    agreement both ignore them), so they are left out here.
+    agreement both ignore them), so they are left out here. `weights`, when given, says how many
+    units each row of `counts` stands for (counts already tallied by pattern).
     """
-    counts = np.asarray(counts, dtype=np.int64)
-    pairable = counts[counts.sum(axis=1) >= 2]
-    if len(pairable) == 0:
+    counts = np.asarray(counts, dtype=np.int64).reshape(-1, np.shape(counts)[-1])
+    weights = np.ones(len(counts), dtype=np.int64) if weights is None else np.asarray(weights, dtype=np.int64)
+    keep = (counts.sum(axis=1) >= 2) & (weights > 0)
+    counts, weights = counts[keep], weights[keep]
+    if len(counts) == 0:
         return np.zeros((0, counts.shape[1]), dtype=np.int64), np.zeros(0, dtype=np.int64)
-    patterns, weights = np.unique(pairable, axis=0, return_counts=True)
-    return patterns, weights.astype(np.int64)
+    patterns, inverse = np.unique(counts, axis=0, return_inverse=True)
+    return patterns, np.bincount(inverse.ravel(), weights=weights, minlength=len(patterns)).astype(np.int64)
 
 
 def coincidences(patterns: np.ndarray) -> np.ndarray:
@@ -147,13 +150,15 @@ def _figure(value: float, interval: tuple[float, float], n: int) -> dict:
     return {"value": clean(value), "ci_low": clean(interval[0]), "ci_high": clean(interval[1]), "n": int(n)}
 
 
-def agreement_summary(counts: np.ndarray, *, n_resamples: int = 1000, seed: int = 0, level: float = 0.95,
-                      alpha_level: str = "nominal", values: np.ndarray | None = None) -> dict:
+def agreement_summary(counts: np.ndarray, *, weights: np.ndarray | None = None, n_resamples: int = 1000,
+                      seed: int = 0, level: float = 0.95, alpha_level: str = "nominal",
+                      values: np.ndarray | None = None) -> dict:
     """Raw pairwise agreement and Krippendorff's alpha with bootstrap intervals over units.
 
     Each figure is {value, ci_low, ci_high, n}; n counts units with at least two judgments.
+    `weights` as in compress_units, for counts already tallied by pattern.
     """
-    patterns, weights = compress_units(counts)
+    patterns, weights = compress_units(counts, weights)
     n_units = int(weights.sum())
     if n_units == 0:
         empty = _figure(math.nan, (math.nan, math.nan), 0)

@@ -92,3 +92,12 @@ def test_position_and_length_bias():
     len_b = np.array([5, 20, 9, 7])   # longer chosen, longer chosen, shorter chosen, equal (left out)
     s = ag.length_bias(chose_a, len_a, len_b)
     assert (s["value"], s["n"]) == (pytest.approx(2 / 3, abs=1e-6), 3)
+
+
+def test_weighted_patterns_equal_the_units_they_stand_for():
+    counts = random_counts(7, n_units=120)
+    patterns, weights = ag.compress_units(counts)
+    units = np.repeat(patterns, weights, axis=0)
+    assert ag.agreement_summary(patterns, weights=weights, n_resamples=200) == ag.agreement_summary(
+        units, n_resamples=200)
+    assert ag.krippendorff_alpha(units) == pytest.approx(ag.krippendorff_alpha(counts), abs=1e-12)

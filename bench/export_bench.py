@@ -13,6 +13,9 @@ Each case runs in its own child process (so its peak RSS is its own) and calls
   total judgments, description). The webapp side adds `postgres` (the selector over a filled
   database with a server-side cursor) there.
 
+The machine is often shared: besides wall-clock judgments/s each line prints judgments per CPU
+second of the exporting process and the 1-minute load average when the case started.
+
 The `source only` line is the cost of producing the records alone: the exporter's own cost is
 the difference. Prints one line per case and, with --json, the figures as JSON.
 """
@@ -39,6 +42,9 @@ WORDS = ("the model answer response because however which would could should rat
 
 
 def synthetic_source(n_judgments: int, k: int, seed: int):
+    """Records made on the fly in blocks with numpy, so the source costs little next to the exporter."""
+    import numpy as np
+
     from exporters import ComparisonRecord, JudgmentRecord
 
     rng = random.Random(seed)
@@ -46,35 +52,39 @@ def synthetic_source(n_judgments: int, k: int, seed: int):
     n_comparisons = n_judgments // k
     raters = [f"r{i:04d}" for i in range(300)]
     shas = {1: "a" * 64, 2: "b" * 64}
-
-    def text(r: random.Random, mean: int) -> str:
-        length = max(20, int(r.lognormvariate(0, 0.5) * mean))
-        start = r.randrange(0, len(base) - length)
-        return base[start:start + length]
+    labels = np.array(["a", "b", "tie", "both_bad"], dtype=object)
+    block = 4096
 
     def groups():
-        r = random.Random(seed + 1)
+        g = np.random.default_rng(seed + 1)
         jid = 0
-        for cid in range(1, n_comparisons + 1):
-            comparison = ComparisonRecord(
-                comparison_id=cid, prompt_id=(cid + 1) // 2, prompt_messages=[{"role": "user", "content": text(r, 400)}],
-                response_a=text(r, 1200), response_b=text(r, 1200), model_a="model-x", model_b="model-y",
-                gold="", is_quiz=False, source="synthetic", round=1)
-            truth = "a" if r.random() < 0.5 else "b"
-            judgments = []
-            for rater in r.sample(raters, k):
-                u = r.random()
-                choice = truth if u < 0.7 else ("b" if truth == "a" else "a") if u < 0.93 else \
-                    "tie" if u < 0.98 else "both_bad"
-                jid += 1
+        for first in range(1, n_comparisons + 1, block):
+            n = min(block, n_comparisons + 1 - first)
+            lengths = (np.exp(g.normal(0, 0.5, (n, 3))) * [400, 1200, 1200]).astype(int).clip(20, 20_000)
+            starts = g.integers(0, len(base) - 20_001, (n, 3))
+            truth = g.integers(0, 2, n)
+            u = g.random((n, k))
+            choice = np.where(u < 0.7, truth[:, None], np.where(u < 0.93, 1 - truth[:, None],
+                                                                 np.where(u < 0.98, 2, 3)))
+            who = np.argsort(g.random((n, len(raters))), axis=1)[:, :k]
+            strength = g.integers(1, 4, (n, k))
+            order_ab = g.random((n, k)) < 0.5
+            active = g.integers(2000, 60000, (n, k))
+            for i in range(n):
+                cid = first + i
+                (lp, la, lb), (sp, sa, sb) = lengths[i].tolist(), starts[i].tolist()
+                comparison = ComparisonRecord(
+                    cid, (cid + 1) // 2, [{"role": "user", "content": base[sp:sp + lp]}], base[sa:sa + la],
+                    base[sb:sb + lb], "model-x", "model-y", "", False, "synthetic", 1)
                 version = 1 if cid < n_comparisons // 2 else 2
-                judgments.append(JudgmentRecord(
-                    judgment_id=jid, comparison_id=cid, rater=rater, origin="here", guideline_version=version,
-                    guideline_sha256=shas[version], choice=choice,
-                    strength=r.randint(1, 3) if choice in ("a", "b") else None,
-                    display_order="AB" if r.random() < 0.5 else "BA", active_ms=r.randint(2000, 60000),
-                    served_at="2026-01-01T00:00:00Z", submitted_at="2026-01-01T00:01:00Z", flags=(), round=1))
-            yield comparison, judgments
+                judgments = []
+                for c, w, s, o, ms in zip(choice[i].tolist(), who[i].tolist(), strength[i].tolist(),
+                                          order_ab[i].tolist(), active[i].tolist()):
+                    jid += 1
+                    judgments.append(JudgmentRecord(
+                        jid, cid, raters[w], "here", version, shas[version], labels[c], s if c < 2 else None,
+                        "AB" if o else "BA", ms, "2026-01-01T00:00:00Z", "2026-01-01T00:01:00Z", (), 1))
+                yield comparison, judgments
 
     return groups, n_comparisons * k, f"synthetic, {n_comparisons} comparisons x {k}"
 
@@ -88,7 +98,8 @@ def run_case(case: dict) -> dict:
 
     groups, total, described = SOURCES[case["source"]](case["judgments"], case["k"], case["seed"])
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    start = time.perf_counter()
+    load = os.getloadavg()[0]
+    start, cpu_start = time.perf_counter(), time.process_time()
     if case["format"] == "source-only":
         n = sum(len(j) for _, j in groups())
         rows = 0
@@ -101,8 +112,10 @@ def run_case(case: dict) -> dict:
             rows = manifest["counts"]["rows_written"]
             size = sum(f["bytes"] for f in manifest["files"].values())
     seconds = time.perf_counter() - start
+    cpu = time.process_time() - cpu_start
     return {**case, "source_description": described, "judgments_read": n, "rows": rows, "seconds": round(seconds, 2),
-            "judgments_per_s": round(n / seconds), "peak_rss_mb": round(resource.getrusage(
+            "judgments_per_s": round(n / seconds),
+            "judgments_per_cpu_s": round(n / cpu), "load_avg_1m": round(load, 1), "peak_rss_mb": round(resource.getrusage(
                 resource.RUSAGE_SELF).ru_maxrss / 1024), "rss_after_imports_mb": round(rss_before),
             "output_mb": round(size / 1e6, 1) if case["format"] != "source-only" else None}
 
@@ -138,7 +151,7 @@ def main() -> int:
                                   "ties": "keep" if fmt == "raw" else "drop"})
     results = []
     print(f"{'judgments':>10} {'format':<19} {'aggregate':<12} {'file':<8} {'judgments/s':>12} {'seconds':>8} "
-          f"{'peak RSS MB':>12} {'rows':>9} {'output MB':>10}", flush=True)
+          f"{'per CPU-s':>10} {'peak RSS MB':>12} {'rows':>9} {'output MB':>10} {'load':>5}", flush=True)
     for case in cases:
         child = subprocess.run([sys.executable, __file__, "--one", json.dumps(case)], capture_output=True,
                                text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
@@ -148,8 +161,9 @@ def main() -> int:
         r = json.loads(child.stdout.strip().splitlines()[-1])
         results.append(r)
         print(f"{r['judgments']:>10} {r['format']:<19} {r['aggregate']:<12} {r['file_format']:<8} "
-              f"{r['judgments_per_s']:>12,} {r['seconds']:>8} {r['peak_rss_mb']:>12} {r['rows']:>9} "
-              f"{r['output_mb'] if r['output_mb'] is not None else '':>10}", flush=True)
+              f"{r['judgments_per_s']:>12,} {r['seconds']:>8} {r['judgments_per_cpu_s']:>10,} {r['peak_rss_mb']:>12} "
+              f"{r['rows']:>9} {r['output_mb'] if r['output_mb'] is not None else '':>10} {r['load_avg_1m']:>5}",
+              flush=True)
     if args.json:
         print(json.dumps(results, indent=1))
     return 0

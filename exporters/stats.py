@@ -92,7 +92,7 @@ class Accumulator:
         kw = {"n_resamples": BOOTSTRAP_RESAMPLES, "seed": seed, "level": CI_LEVEL}
         with_all = ag.agreement_summary(full, weights=weights, **kw)
         alpha = with_all["krippendorff_alpha"]
-        alpha["value"] = _package_alpha(full, weights, alpha["value"])
+        alpha["value"], alpha["computed_by"] = _package_alpha(full, weights, alpha["value"])
         return {
             "labels": list(LABELS),
             "raw_pairwise": with_all["raw_pairwise"],
@@ -122,12 +122,22 @@ def _patterns(counter) -> tuple[np.ndarray, np.ndarray]:
     return patterns, np.array([counter[k] for k in keys], dtype=np.int64)
 
 
-def _package_alpha(patterns: np.ndarray, weights: np.ndarray, fallback):
-    """The point estimate from the `krippendorff` package itself (ours gives the same; tests check)."""
-    import krippendorff
+PACKAGE_ALPHA_MAX_UNITS = 100_000
+
+
+def _package_alpha(patterns: np.ndarray, weights: np.ndarray, ours) -> tuple[float | None, str]:
+    """The point estimate from the `krippendorff` package itself, up to 100,000 comparisons.
+
+    The package needs one row per comparison and ~400 bytes and 8 us per row (+128 MB, 2.6 s at
+    333k), which would make memory grow with the export; above the limit the pattern-weighted
+    formula in prefkit.agreement gives the same number (equal to 1e-12 in the tests) in constant memory.
+    """
     pairable = patterns.sum(axis=1) >= 2
+    if int(weights[pairable].sum()) > PACKAGE_ALPHA_MAX_UNITS:
+        return ours, "prefkit.agreement"
+    import krippendorff
     units = np.repeat(patterns[pairable], weights[pairable], axis=0)
     used = units[:, units.sum(axis=0) > 0]
     if len(units) == 0 or used.shape[1] < 2:
-        return fallback
-    return round(float(krippendorff.alpha(value_counts=used, level_of_measurement="nominal")), 6)
+        return ours, "prefkit.agreement"
+    return round(float(krippendorff.alpha(value_counts=used, level_of_measurement="nominal")), 6), "krippendorff"

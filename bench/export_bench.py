@@ -26,6 +26,7 @@ import json
 import os
 import random
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -134,6 +135,8 @@ def main() -> int:
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one case (JSON) in this process
     args = parser.parse_args()
     if args.one:
+        # SIGTERM becomes SystemExit, so write_export removes its partial folder on the way out
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         print(json.dumps(run_case(json.loads(args.one))))
         return 0
 

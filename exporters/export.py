@@ -210,7 +210,7 @@ def _rows(comparison: ComparisonRecord, judgments: list[JudgmentRecord], request
             yield rows.preference(j.choice, margin(j), tally[j.choice] / n, [j.judgment_id])
         return
     if ds is not None:
-        winner, reason, _posterior = ds.decide(comparison.comparison_id)
+        winner, reason = ds.decide(comparison.comparison_id)
     else:
         winner, reason = majority(counted)
     if winner is None:

@@ -8,6 +8,7 @@ is how the webapp cancels) removes it.
 """
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import json
@@ -85,7 +86,7 @@ def _export_into(tmp: Path, groups: Groups, request: ExportRequest, margins: dic
         gc.disable()
         try:
             for comparison, judgments in _checked(groups, report, total, "exporting", acc=acc):
-                split = _split_of(comparison.prompt_id, request)
+                split = _split_of(comparison.prompt_id, request.seed, request.test_fraction)
                 for row in _rows(comparison, judgments, request, margins, ds, acc):
                     sinks[split].add(row)
                     acc.rows[split] += 1
@@ -223,13 +224,14 @@ def _rows(comparison: ComparisonRecord, judgments: list[JudgmentRecord], request
                           [j.judgment_id for j in counted])
 
 
-def _split_of(prompt_id: int, request: ExportRequest) -> str:
+@functools.lru_cache(maxsize=4096)
+def _split_of(prompt_id: int, seed: int, test_fraction: float) -> str:
     """Hash-based, so a prompt's split depends only on (seed, prompt id): never in both splits,
     and a prompt keeps its split when the export is re-run with more data."""
-    if request.test_fraction <= 0:
+    if test_fraction <= 0:
         return "train"
-    digest = hashlib.blake2b(f"{request.seed}:{prompt_id}".encode(), digest_size=8).digest()
-    return "test" if int.from_bytes(digest, "big") / 2**64 < request.test_fraction else "train"
+    digest = hashlib.blake2b(f"{seed}:{prompt_id}".encode(), digest_size=8).digest()
+    return "test" if int.from_bytes(digest, "big") / 2**64 < test_fraction else "train"
 
 
 def _request_dict(request: ExportRequest) -> dict:

@@ -72,7 +72,7 @@ def _export_into(tmp: Path, groups: Groups, request: ExportRequest, margins: dic
     splits = ("train", "test") if request.test_fraction > 0 else ("train",)
     paths = split_paths(request.file_format, splits)
     schema = SCHEMAS[request.format]
-    sinks = {s: open_sink(request.file_format, tmp / paths[s], schema) for s in splits}
+    sinks: dict = {}  # opened on a split's first row: a split without rows gets no file (datasets rejects one)
     acc = stats_mod.Accumulator()
     try:
         ds = None
@@ -88,7 +88,10 @@ def _export_into(tmp: Path, groups: Groups, request: ExportRequest, margins: dic
             for comparison, judgments in _checked(groups, report, total, "exporting", acc=acc):
                 split = _split_of(comparison.prompt_id, request.seed, request.test_fraction)
                 for row in _rows(comparison, judgments, request, margins, ds, acc):
-                    sinks[split].add(row)
+                    sink = sinks.get(split)
+                    if sink is None:
+                        sink = sinks[split] = open_sink(request.file_format, tmp / paths[split], schema)
+                    sink.add(row)
                     acc.rows[split] += 1
         finally:
             if gc_was_enabled:
@@ -103,6 +106,7 @@ def _export_into(tmp: Path, groups: Groups, request: ExportRequest, margins: dic
                           f"(dropped judgments: {dict(acc.dropped_judgments)}, "
                           f"dropped comparisons: {dict(acc.dropped_comparisons)})", field="ties")
     report(acc.judgments_read, total, "writing manifest")
+    splits = tuple(s for s in splits if s in sinks)
 
     manifest = {
         "manifest_version": MANIFEST_VERSION,
@@ -122,7 +126,7 @@ def _export_into(tmp: Path, groups: Groups, request: ExportRequest, margins: dic
     }
     files = {paths[s]: _file_entry(tmp / paths[s], sinks[s].rows) for s in splits}
     if request.file_format == "hf":
-        write_card(tmp / "README.md", manifest, files, schema, {s: sinks[s] for s in splits}, paths)
+        write_card(tmp / "README.md", manifest, files, schema, sinks, {s: paths[s] for s in splits})
         files["README.md"] = _file_entry(tmp / "README.md", None)
     manifest["files"] = dict(sorted(files.items()))
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -200,3 +200,13 @@ def test_manifest_agreement_equals_the_krippendorff_package_on_the_fixture(expor
     assert manifest["agreement"]["raw_pairwise"]["value"] == round(8 / 17, 6)
     # position, by hand: of the 12 a/b judgments with a known order, 11, 32, 41, 53 and 63 chose the left one
     assert manifest["position_bias"]["p_left"]["value"] == round(5 / 12, 6)
+
+
+def test_a_split_without_rows_gets_no_file_and_the_folder_still_loads(export, tmp_path):
+    import datasets
+
+    folder, manifest = export(format="trl-conversational", aggregate="majority", file_format="hf",
+                              test_fraction=0.001)
+    assert manifest["counts"]["rows"] == {"train": 4, "test": 0}
+    assert list(manifest["splits"]) == ["train"] and not (folder / "data" / "test-00000-of-00001.parquet").exists()
+    assert set(datasets.load_dataset(str(folder), cache_dir=str(tmp_path / "c"))) == {"train"}

@@ -38,6 +38,12 @@ def write_export(groups: Groups, request: ExportRequest, out_dir: Path, *,
                  provenance: dict | None = None) -> dict:
     """Aggregate, format and write the selected judgments; return the manifest dict."""
     margins = _check_request(request)
+    for name, value in (("provenance", provenance), ("filters", request.filters)):
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise ExportError(f"{name} must be JSON-serialisable (strings, numbers, lists, dicts): {exc}",
+                              field=name) from None
     out_dir = Path(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise ExportError(f"output folder {out_dir} exists and is not empty", field="output")
@@ -104,7 +110,7 @@ def _export_into(tmp: Path, groups: Groups, request: ExportRequest, margins: dic
     if sum(acc.rows.values()) == 0:
         raise ExportError(f"none of the {acc.judgments_read} selected judgments made a row "
                           f"(dropped judgments: {dict(acc.dropped_judgments)}, "
-                          f"dropped comparisons: {dict(acc.dropped_comparisons)})", field="ties")
+                          f"dropped comparisons: {dict(acc.dropped_comparisons)})")
     report(acc.judgments_read, total, "writing manifest")
     splits = tuple(s for s in splits if s in sinks)
 

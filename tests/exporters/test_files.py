@@ -161,6 +161,11 @@ def test_bad_output_and_bad_records(tmp_path):
         return iter([(fixture.COMPARISONS[6], fixture.JUDGMENTS[107])])
     with pytest.raises(ExportError, match="none of the 2 selected judgments made a row"):
         write_export(only_ties, request, tmp_path / "ties")
+
+    import datetime
+    with pytest.raises(ExportError, match="provenance must be JSON-serialisable") as err:
+        write_export(fixture.groups, request, tmp_path / "prov", provenance={"at": datetime.datetime.now()})
+    assert err.value.field == "provenance"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["full"]
 
 

@@ -86,8 +86,10 @@ def _export_into(tmp: Path, groups: Groups, request: ExportRequest, margins: dic
             report(0, total, "Dawid-Skene: reading labels")
             ds = DawidSkeneLabels(lambda: _checked(groups, report, total, "Dawid-Skene: reading labels", acc=None),
                                   request.ties)
-        # The loop allocates millions of short-lived tuples and no reference cycles: the cyclic
-        # collector would only re-scan live objects (1.2-1.9x slower measured), refcounting frees all.
+        # The loop allocates millions of short-lived tuples and no reference cycles of its own: the
+        # cyclic collector would mostly re-scan live objects (up to 1.9x slower measured). It stays
+        # off here, and each progress tick collects the young generation, so cycles a caller's
+        # iterator makes (an ORM cursor, say) are still freed.
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
@@ -172,6 +174,7 @@ def _checked(groups: Groups, report: Callable, total: int | None, message: str, 
         yield comparison, judgments
         done += len(judgments)
         if done >= next_tick:
+            gc.collect(0)
             report(done if acc is not None else 0, total, message)
             next_tick = done + PROGRESS_EVERY
 

@@ -1,22 +1,105 @@
-from django.http import HttpResponse, JsonResponse
+"""/api/v1 for raters (next task, judgment, skip) and data leads (imports)."""
+from typing import Annotated, Any, Literal
+
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from ninja import Field, File, Header, Path, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+from pydantic import StrictInt
 
 from webapp.comparisons import imports, services
-from webapp.comparisons.models import Assignment, ImportBatch
-from webapp.core.api import api_view, json_body
+from webapp.comparisons.models import Assignment, ImportBatch, Judgment
+from webapp.core.api import RowId, Text, accepts_upload, error_responses
 from webapp.core.errors import NotFound, ValidationFailed
-from webapp.projects.selectors import (
-    project_for_lead,
-    project_for_member,
-    projects_visible_to,
-    role_of,
-)
+from webapp.core.uploads import body_to_tempfile, uploaded_file
+from webapp.projects.selectors import project_for_lead, project_for_member
+
+router = Router(tags=["comparisons"])
+DATE_TIME = {"format": "date-time"}
 
 
-def _side(response) -> dict:
-    return {"html": response.html, "text": response.text}
+# --- schemas --------------------------------------------------------------------------------
+class MessageOut(Schema):
+    role: str
+    content: str = Field(description="raw text as imported: escape before display")
+    html: str = Field(description="sanitized rendering of the markdown")
 
 
+class PromptOut(Schema):
+    messages: list[MessageOut]
+
+
+class SideOut(Schema):
+    html: str = Field(description="sanitized rendering of the markdown")
+    text: str = Field(description="raw untrusted model output: escape before display")
+
+
+class ServedGuidelineOut(Schema):
+    version: int
+    sha256: str
+
+
+class AssignmentOut(Schema):
+    """A leased task. Nothing here reveals which side is canonical A or B."""
+
+    assignment_id: int
+    project: str
+    prompt: PromptOut
+    left: SideOut
+    right: SideOut
+    guideline: ServedGuidelineOut
+    lease_expires_at: str = Field(json_schema_extra=DATE_TIME)
+    scale: dict[str, Any] = Field(description="name, allows_tie and strengths [{value, label}]")
+    allow_both_bad: bool
+    rationale_required: bool
+
+
+class JudgmentIn(Schema):
+    choice: Literal["left", "right", "tie", "both_bad"]
+    strength: Annotated[StrictInt, Field(ge=-1000, le=1000)] | None = Field(
+        None, description="required with left/right on scales with strengths")
+    rationale: Text(services.MAX_RATIONALE_CHARS) = ""
+    flags: list[Literal[tuple(Judgment.Flag.values)]] = Field(default_factory=list, max_length=len(Judgment.Flag.values))
+    active_ms: Annotated[StrictInt, Field(ge=0, le=services.MAX_ACTIVE_MS)] | None = Field(
+        None, description="client-measured active time on the task")
+
+
+class JudgmentOut(Schema):
+    judgment_id: int
+    assignment_id: int
+    choice: str
+    strength: int | None
+    supersedes: int | None
+
+
+class SkipIn(Schema):
+    reason: Text(services.MAX_SKIP_REASON_CHARS) = ""
+
+
+class SkipOut(Schema):
+    assignment_id: int
+    status: str
+
+
+class ImportOut(Schema):
+    import_id: int
+    project: str
+    file_name: str
+    sha256: str
+    status: Literal["pending", "running", "done", "failed"]
+    format: str
+    created: int
+    already_present: int
+    error: str
+    requested_at: str = Field(json_schema_extra=DATE_TIME)
+    finished_at: str | None = Field(json_schema_extra=DATE_TIME)
+    url: str
+
+
+AssignmentIdPath = Annotated[RowId, Path(description="an assignment id")]
+
+
+# --- operations -----------------------------------------------------------------------------
 def assignment_payload(assignment: Assignment) -> dict:
     """What a rater is shown. Nothing here reveals which side is canonical A or B."""
     comparison, project = assignment.comparison, assignment.project
@@ -30,8 +113,8 @@ def assignment_payload(assignment: Assignment) -> dict:
             {"role": m["role"], "content": m["content"], "html": h["html"]}
             for m, h in zip(prompt.messages, prompt.messages_html)
         ]},
-        "left": _side(left),
-        "right": _side(right),
+        "left": {"html": left.html, "text": left.text},
+        "right": {"html": right.html, "text": right.text},
         "guideline": {"version": assignment.guideline_version.number, "sha256": assignment.guideline_version.sha256},
         "lease_expires_at": assignment.expires_at.isoformat(),
         "scale": {"name": project.scale, **project.scale_spec.as_dict()},
@@ -40,16 +123,12 @@ def assignment_payload(assignment: Assignment) -> dict:
     }
 
 
-@api_view(("GET",))
-def project_list(request, user):
-    return {"projects": [
-        {"slug": p.slug, "name": p.name, "overlap": p.overlap, "scale": p.scale}
-        for p in projects_visible_to(user).order_by("slug")
-    ], "role": role_of(user)}
-
-
-@api_view(("POST",))
-def assignment_next(request, user, slug):
+@router.post("/projects/{slug:slug}/assignments/next",
+             response={200: AssignmentOut, 204: None, **error_responses(401, 403, 404, 409, 413)},
+             operation_id="assignmentNext", summary="Lease the next comparison (or get back your live lease)",
+             description="204: nothing left for you. 409 `guideline_not_acknowledged` or `quiz_required`.")
+def assignment_next(request, slug: str):
+    user = request.auth
     project = project_for_member(slug=slug, user=user)
     assignment = services.assignment_next(project=project, rater=user)
     if assignment is None:
@@ -58,40 +137,35 @@ def assignment_next(request, user, slug):
     return assignment_payload(assignment)
 
 
-def _optional_int(body: dict, name: str):
-    value = body.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ValidationFailed(f"{name} must be a whole number", field=name)
-    return value
-
-
-@api_view(("POST",))
-def judgment_submit(request, user, assignment_id):
-    body = json_body(request)
-    choice = body.get("choice")
-    if not isinstance(choice, str):
-        raise ValidationFailed("choice is required: left, right, tie or both_bad", field="choice")
+@router.post("/assignments/{int:assignment_id}/judgment",
+             response={(200, 201): JudgmentOut, **error_responses(400, 401, 403, 404, 409, 413)},
+             operation_id="judgmentSubmit",
+             summary="Submit a judgment; on an already judged assignment, a new key submits a correction",
+             description="201 stored; 200 a replay of an earlier request with the same Idempotency-Key "
+                         "(header Idempotent-Replayed: true). 409 `lease_lost`, or the key was used for "
+                         "another assignment.")
+def judgment_submit(request, response: HttpResponse, assignment_id: AssignmentIdPath, payload: JudgmentIn,
+                    idempotency_key: str = Header("", alias="Idempotency-Key", max_length=100,
+                                                  description="1 to 100 printable ASCII characters")):
     judgment, created = services.judgment_submit(
-        assignment_id=assignment_id, rater=user, choice=choice, strength=_optional_int(body, "strength"),
-        rationale=body.get("rationale", ""), flags=body.get("flags", []), active_ms=_optional_int(body, "active_ms"),
-        idempotency_key=request.headers.get("Idempotency-Key", ""),
+        assignment_id=assignment_id, rater=request.auth, choice=payload.choice, strength=payload.strength,
+        rationale=payload.rationale, flags=list(payload.flags), active_ms=payload.active_ms,
+        idempotency_key=idempotency_key,
     )
-    payload = {"judgment_id": judgment.pk, "assignment_id": assignment_id, "choice": judgment.choice_displayed,
-               "strength": judgment.strength, "supersedes": judgment.supersedes_id}
-    response = JsonResponse(payload, status=201 if created else 200)
     if not created:
         response["Idempotent-Replayed"] = "true"
-    return response
+    return Status(201 if created else 200, {
+        "judgment_id": judgment.pk, "assignment_id": assignment_id, "choice": judgment.choice_displayed,
+        "strength": judgment.strength, "supersedes": judgment.supersedes_id,
+    })
 
 
-@api_view(("POST",))
-def assignment_skip(request, user, assignment_id):
-    reason = json_body(request).get("reason", "")
-    if not isinstance(reason, str):
-        raise ValidationFailed("reason must be a string", field="reason")
-    assignment = services.assignment_skip(assignment_id=assignment_id, rater=user, reason=reason)
+@router.post("/assignments/{int:assignment_id}/skip",
+             response={200: SkipOut, **error_responses(400, 401, 403, 404, 409, 413)},
+             operation_id="assignmentSkip", summary="Give a leased task back, with a reason",
+             description="The pair goes back to the pool, never to you again. 409 when the lease was lost.")
+def assignment_skip(request, assignment_id: AssignmentIdPath, payload: SkipIn):
+    assignment = services.assignment_skip(assignment_id=assignment_id, rater=request.auth, reason=payload.reason)
     return {"assignment_id": assignment.pk, "status": assignment.status}
 
 
@@ -102,29 +176,46 @@ def import_payload(batch: ImportBatch) -> dict:
         "already_present": batch.existing_count, "error": batch.error,
         "requested_at": batch.requested_at.isoformat(),
         "finished_at": batch.finished_at.isoformat() if batch.finished_at else None,
-        "url": reverse("api-import-detail", args=[batch.pk]),
+        "url": reverse("api:import-detail", args=[batch.pk]),
     }
 
 
-@api_view(("POST",))
-def import_create(request, user, slug):
-    project = project_for_lead(slug=slug, user=user)
-    upload = request.FILES.get("file")
-    if upload is not None:
-        data, file_name = upload.read(), upload.name
+_IMPORT_BODY = {"required": True, "content": {
+    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+    "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
+                                       "properties": {"file": {"type": "string", "format": "binary"}}}},
+}}
+
+
+@router.post("/projects/{slug:slug}/imports", response={202: ImportOut, **error_responses(400, 401, 403, 404, 413)},
+             operation_id="importCreate", openapi_extra={"requestBody": _IMPORT_BODY},
+             summary="Import a JSONL file (optionally gzipped) of comparisons; data leads and admins",
+             description="Send the file as the body (name it with ?file_name=) or as multipart field `file`. "
+                         "Streamed to disk; over WB_MAX_IMPORT_BYTES → 413. 202: queued; poll its url.")
+@accepts_upload
+def import_create(request: HttpRequest, slug: str, file: UploadedFile | None = File(None),
+                  file_name: Text(255, min_length=1) = Query("upload.jsonl")):
+    project = project_for_lead(slug=slug, user=request.auth)
+    if file is not None:
+        upload = uploaded_file(file)
+    elif request.content_type == "multipart/form-data":
+        raise ValidationFailed("the multipart request has no 'file' part", field="file")
     else:
-        data, file_name = request.body, request.GET.get("file_name", "upload.jsonl")
-    if not data:
-        raise ValidationFailed("send the file as the request body, or as multipart field 'file'", field="file")
-    batch = imports.import_request(project=project, data=data, file_name=file_name, actor=user)
+        upload = body_to_tempfile(request, file_name=file_name)
+    if upload.size == 0:
+        raise ValidationFailed("the file is empty: send it as the request body, or as multipart field 'file'",
+                               field="file")
+    with upload.buffer() as data:
+        batch = imports.import_request(project=project, data=data, file_name=upload.name, actor=request.auth)
     batch.project = project
-    return JsonResponse(import_payload(batch), status=202)
+    return Status(202, import_payload(batch))
 
 
-@api_view(("GET",))
-def import_detail(request, user, import_id):
+@router.get("/imports/{int:import_id}", response={200: ImportOut, **error_responses(401, 403, 404)},
+            operation_id="importDetail", url_name="import-detail", summary="An import's status and counts")
+def import_detail(request, import_id: Annotated[RowId, Path()]):
     batch = ImportBatch.objects.select_related("project").defer("upload").filter(pk=import_id).first()
     if batch is None:
         raise NotFound("no such import")
-    project_for_lead(slug=batch.project.slug, user=user)
+    project_for_lead(slug=batch.project.slug, user=request.auth)
     return import_payload(batch)

@@ -10,7 +10,7 @@ from webapp.audit.services import audit_record
 from webapp.comparisons.models import Comparison, ImportBatch, Prompt, Response
 from webapp.comparisons.parsing import ImportFormatError, ParsedComparison, parse_import
 from webapp.core import clock
-from webapp.core.errors import ValidationFailed
+from webapp.core.errors import PayloadTooLarge, ValidationFailed
 from webapp.core.rendering import render_markdown
 
 
@@ -20,12 +20,15 @@ def _sha256_json(value) -> str:
 
 def _check_size(data: bytes, file_name: str) -> None:
     if len(data) > settings.WB_MAX_IMPORT_BYTES:
-        raise ValidationFailed(f"{file_name}: {len(data)} bytes; the limit is {settings.WB_MAX_IMPORT_BYTES} (WB_MAX_IMPORT_BYTES)")
+        raise PayloadTooLarge(f"{file_name}: {len(data)} bytes; the limit is {settings.WB_MAX_IMPORT_BYTES} (WB_MAX_IMPORT_BYTES)")
 
 
 @transaction.atomic
-def import_request(*, project, data: bytes, file_name: str, actor) -> ImportBatch:
-    """Store an upload as a pending batch; a worker imports it (see import_run)."""
+def import_request(*, project, data: bytes | memoryview, file_name: str, actor) -> ImportBatch:
+    """Store an upload as a pending batch; a worker imports it (see import_run).
+
+    `data` may be a buffer mapped from the uploaded file (webapp.core.uploads), so a large upload
+    is not copied onto the heap on its way to the database."""
     _check_size(data, file_name)
     batch = ImportBatch.objects.create(
         project=project, file_name=file_name[:255], sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data),

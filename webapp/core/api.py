@@ -1,12 +1,43 @@
-"""Plumbing for the JSON API: bearer-token or session auth, JSON bodies, domain errors as JSON."""
+"""Pieces every app's API router shares: auth, the JSON parser, the error shape and handlers,
+and field types that keep hostile values out before any service sees them.
+
+Each app with endpoints exposes `router = ninja.Router()` in `webapp/<app>/api.py`; the one
+NinjaAPI (webapp/api.py) mounts them at /api/v1/ and installs what is defined here.
+"""
 import functools
 import json
+from collections.abc import Callable
+from typing import Annotated
 
-from django.http import HttpResponse, JsonResponse
+from django.core.exceptions import RequestDataTooBig
+from django.conf import settings
+from django.http import Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
-from django.views.decorators.csrf import csrf_exempt
+from ninja import Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
+from ninja.security import APIKeyCookie, HttpBearer
+from pydantic import AfterValidator, Field, StrictInt
 
-from webapp.core.errors import DomainError, ValidationFailed
+from webapp.core.errors import (
+    CsrfFailed,
+    DomainError,
+    PayloadTooLarge,
+    Unauthenticated,
+    ValidationFailed,
+)
+from webapp.core.uploads import import_body_limit, megabytes, refuse_if_larger
+
+INT64_MAX = 2**63 - 1
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class ErrorOut(Schema):
+    """Every API error: a stable code, a sentence for people, and the field it is about if any."""
+
+    error: str
+    detail: str
+    field: str | None = None
 
 
 def json_error(status: int, code: str, detail: str, field: str | None = None) -> JsonResponse:
@@ -16,64 +47,166 @@ def json_error(status: int, code: str, detail: str, field: str | None = None) ->
     return JsonResponse(body, status=status)
 
 
-def _session_csrf_failure(request):
-    # Token clients are not browsers and carry no ambient credentials, so CSRF applies to sessions only.
+# --- field types ----------------------------------------------------------------------------
+def _storable_text(value: str) -> str:
+    # PostgreSQL text cannot hold NUL, and a lone surrogate (JSON allows "\ud800") cannot be
+    # encoded as UTF-8: either would fail in the database driver, after validation.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (no unpaired surrogates)") from None
+    return value
+
+
+def Text(max_length: int, **field) -> type:  # noqa: N802 (a type factory, used like a type)
+    """A JSON string the database can store: no NUL, no lone surrogate, at most `max_length` chars."""
+    return Annotated[str, Field(max_length=max_length, **field), AfterValidator(_storable_text)]
+
+
+# Whole numbers in request bodies: JSON integers only (not true/false, "3" or 3.0), and never
+# beyond what a 64-bit column holds (SQLite raises OverflowError on larger ones).
+WholeNumber = Annotated[StrictInt, Field(ge=-INT64_MAX, le=INT64_MAX)]
+RowId = Annotated[int, Field(ge=1, le=INT64_MAX)]
+
+
+# --- auth -----------------------------------------------------------------------------------
+class BearerToken(HttpBearer):
+    """`Authorization: Bearer <token>`; a present but wrong header is refused, never ignored."""
+
+    def __init__(self, lookup: Callable[[str], object | None]):
+        self.lookup = lookup
+        super().__init__()
+
+    def __call__(self, request):
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if not header:
+            return None  # maybe a browser session
+        scheme, _, raw = header.partition(" ")
+        if scheme.lower() != "bearer" or not raw.strip():
+            raise Unauthenticated("use 'Authorization: Bearer <token>'")
+        return self.authenticate(request, raw.strip())
+
+    def authenticate(self, request, token):
+        user = self.lookup(token)
+        if user is None:
+            raise Unauthenticated("the token is unknown or revoked")
+        return user
+
+
+class SessionWithCsrf(APIKeyCookie):
+    """A logged-in browser session; writes need the CSRF token (X-CSRFToken), as on the pages.
+    Token clients are not browsers and carry no ambient credentials, so CSRF applies here only."""
+
+    param_name = "sessionid"
+
+    def _get_key(self, request):
+        return None  # the session middleware has read the cookie already
+
+    def __call__(self, request):
+        if not request.user.is_authenticated:
+            return None
+        if request.method not in SAFE_METHODS and _csrf_failure(request) is not None:
+            raise CsrfFailed("CSRF check failed: send the X-CSRFToken header")
+        return request.user
+
+    def authenticate(self, request, key):  # unused: __call__ decides
+        return None
+
+
+def _csrf_failure(request):
     check = CsrfViewMiddleware(lambda req: HttpResponse())
     check.process_request(request)
     return check.process_view(request, None, (), {})
 
 
-def _authenticate(request):
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    if header:
-        from webapp.accounts.services import user_for_token
-
-        scheme, _, raw = header.partition(" ")
-        if scheme.lower() != "bearer" or not raw.strip():
-            return None, json_error(401, "unauthenticated", "use 'Authorization: Bearer <token>'")
-        user = user_for_token(raw.strip())
-        if user is None:
-            return None, json_error(401, "unauthenticated", "the token is unknown or revoked")
-        return user, None
-    if request.user.is_authenticated:
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
-            failure = _session_csrf_failure(request)
-            if failure is not None:
-                return None, json_error(403, "csrf_failed", "CSRF check failed: send the X-CSRFToken header")
-        return request.user, None
-    return None, json_error(401, "unauthenticated", "log in or send 'Authorization: Bearer <token>'")
+# --- request bodies -------------------------------------------------------------------------
+def accepts_upload(view):
+    """Mark an operation that takes an import file: its body may be up to the import limit and
+    is streamed to disk; every other operation's body is limited to WB_MAX_JSON_BODY_BYTES."""
+    view.accepts_upload = True
+    return view
 
 
-def api_view(methods: tuple[str, ...]):
-    """Wrap a view `(request, user, **kwargs) -> HttpResponse | dict` for the JSON API."""
+def body_limits(run):
+    """API-wide view decorator: refuse an over-limit body from its Content-Length, before the
+    body is read, before auth and validation."""
+    operation = run.__self__
+    upload = getattr(operation.view_func, "accepts_upload", False)
 
-    def decorate(view):
-        @csrf_exempt
-        @functools.wraps(view)
-        def wrapper(request, **kwargs):
-            if request.method not in methods:
-                return json_error(405, "method_not_allowed", f"use {' or '.join(methods)}")
-            user, failure = _authenticate(request)
-            if failure is not None:
-                return failure
-            try:
-                result = view(request, user, **kwargs)
-            except DomainError as error:
-                return JsonResponse(error.as_dict(), status=error.status)
-            return JsonResponse(result) if isinstance(result, dict) else result
+    @functools.wraps(run)
+    def checked(request, *args, **kwargs):
+        try:
+            if upload:
+                refuse_if_larger(request, import_body_limit(), what="the upload", setting="WB_MAX_IMPORT_BYTES")
+            else:
+                refuse_if_larger(request, settings.WB_MAX_JSON_BODY_BYTES, what="the request body",
+                                 setting="WB_MAX_JSON_BODY_BYTES")
+        except PayloadTooLarge as error:
+            return operation.api.on_exception(request, error)
+        return run(request, *args, **kwargs)
 
-        return wrapper
-
-    return decorate
+    return checked
 
 
-def json_body(request) -> dict:
-    if not request.body:
-        return {}
-    try:
-        body = json.loads(request.body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValidationFailed(f"the request body is not valid JSON: {error}") from None
-    if not isinstance(body, dict):
-        raise ValidationFailed("the request body must be a JSON object")
-    return body
+class JsonParser(Parser):
+    """JSON bodies (their size is checked by body_limits); anything unparsable is a 400, never a 500."""
+
+    def parse_body(self, request):
+        try:
+            return json.loads(request.body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ValidationFailed(f"the request body is not valid JSON: {error}") from None
+        except RecursionError:
+            raise ValidationFailed("the request body is nested too deeply") from None
+
+
+# --- errors ---------------------------------------------------------------------------------
+_SOURCES = {"body", "path", "query", "header", "cookie", "form", "file"}
+
+
+def _validation_field(loc: tuple, body_params: set[str]) -> str | None:
+    parts = [str(p) for p in loc if not isinstance(p, int)]
+    if parts and parts[0] in _SOURCES:
+        parts = parts[1:]
+    if parts and parts[0] in body_params:
+        parts = parts[1:]
+    return ".".join(parts) or None
+
+
+def validation_error_response(api, request, exc: ValidationError) -> HttpResponse:
+    first = exc.errors[0]
+    field = _validation_field(tuple(first.get("loc", ())), {"payload"})
+    message = first.get("msg", "invalid value")
+    detail = f"{field}: {message}" if field else f"the request body: {message}"
+    return json_error(400, "invalid", detail, field)
+
+
+def install_error_handlers(api) -> None:
+    """Every error leaves the API as {"error", "detail", "field"?} with its status."""
+    api.add_exception_handler(DomainError, lambda request, exc: JsonResponse(exc.as_dict(), status=exc.status))
+    api.add_exception_handler(ValidationError, lambda request, exc: validation_error_response(api, request, exc))
+    api.add_exception_handler(AuthenticationError, lambda request, exc: json_error(
+        401, "unauthenticated", "log in or send 'Authorization: Bearer <token>'"))
+    api.add_exception_handler(HttpError, _http_error)
+    api.add_exception_handler(Http404, lambda request, exc: json_error(404, "not_found", "no such resource"))
+    api.add_exception_handler(RequestDataTooBig, lambda request, exc: json_error(
+        413, PayloadTooLarge.code, f"the request body is too large: {exc}"))
+
+
+def _http_error(request, exc: HttpError) -> JsonResponse:
+    # ninja wraps what the body parser raises ("Cannot parse request body"): keep our message.
+    cause = exc.__cause__
+    if isinstance(cause, DomainError):
+        return JsonResponse(cause.as_dict(), status=cause.status)
+    return json_error(exc.status_code, "http_error", str(exc))
+
+
+def error_responses(*statuses: int) -> dict:
+    """Response declarations for the documented error statuses of an operation."""
+    return {status: ErrorOut for status in statuses}
+
+
+__all__ = ["ErrorOut", "Text", "WholeNumber", "RowId", "BearerToken", "SessionWithCsrf", "JsonParser", "accepts_upload", "body_limits",
+           "install_error_handlers", "error_responses", "json_error", "megabytes"]

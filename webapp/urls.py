@@ -1,11 +1,12 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from webapp.api import api as json_api
+from webapp.core.api import api_not_found
 from webapp.projects import views as project_views
 from webapp.raters import views as rater_views
 
-api = [path("api/v1/", json_api.urls)]
+api = [path("api/v1/", json_api.urls), re_path(r"^api/(?P<unmatched>.*)$", api_not_found)]
 
 pages = [
     path("", rater_views.home, name="home"),

@@ -9,7 +9,7 @@ from pydantic import StrictInt
 
 from webapp.comparisons import imports, services
 from webapp.comparisons.models import Assignment, ImportBatch, Judgment
-from webapp.core.api import RowId, Text, accepts_upload, error_responses
+from webapp.core.api import SlugPath, RowId, Text, accepts_upload, error_responses
 from webapp.core.errors import NotFound, ValidationFailed
 from webapp.core.uploads import body_to_tempfile, uploaded_file
 from webapp.projects.selectors import project_for_lead, project_for_member
@@ -127,7 +127,7 @@ def assignment_payload(assignment: Assignment) -> dict:
              response={200: AssignmentOut, 204: None, **error_responses(401, 403, 404, 409, 413)},
              operation_id="assignmentNext", summary="Lease the next comparison (or get back your live lease)",
              description="204: nothing left for you. 409 `guideline_not_acknowledged` or `quiz_required`.")
-def assignment_next(request, slug: str):
+def assignment_next(request, slug: SlugPath):
     user = request.auth
     project = project_for_member(slug=slug, user=user)
     assignment = services.assignment_next(project=project, rater=user)
@@ -193,7 +193,7 @@ _IMPORT_BODY = {"required": True, "content": {
              description="Send the file as the body (name it with ?file_name=) or as multipart field `file`. "
                          "Streamed to disk; over WB_MAX_IMPORT_BYTES → 413. 202: queued; poll its url.")
 @accepts_upload
-def import_create(request: HttpRequest, slug: str, file: UploadedFile | None = File(None),
+def import_create(request: HttpRequest, slug: SlugPath, file: UploadedFile | None = File(None),
                   file_name: Text(255, min_length=1) = Query("upload.jsonl")):
     project = project_for_lead(slug=slug, user=request.auth)
     if file is not None:

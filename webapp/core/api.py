@@ -13,7 +13,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
-from ninja import Schema
+from ninja import Path, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import APIKeyCookie, HttpBearer
@@ -26,7 +26,7 @@ from webapp.core.errors import (
     Unauthenticated,
     ValidationFailed,
 )
-from webapp.core.uploads import import_body_limit, megabytes, refuse_if_larger
+from webapp.core.uploads import content_length, import_body_limit, megabytes, refuse_if_larger
 
 INT64_MAX = 2**63 - 1
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -69,6 +69,9 @@ def Text(max_length: int, **field) -> type:  # noqa: N802 (a type factory, used 
 # beyond what a 64-bit column holds (SQLite raises OverflowError on larger ones).
 WholeNumber = Annotated[StrictInt, Field(ge=-INT64_MAX, le=INT64_MAX)]
 RowId = Annotated[int, Field(ge=1, le=INT64_MAX)]
+# What Django's <slug:…> converter matches (anything else never reaches a view).
+SLUG_PATTERN = r"^[-a-zA-Z0-9_]+$"
+SlugPath = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=64, description="the project's slug")]
 
 
 # --- auth -----------------------------------------------------------------------------------
@@ -145,6 +148,9 @@ def body_limits(run):
                                  setting="WB_MAX_JSON_BODY_BYTES")
         except PayloadTooLarge as error:
             return operation.api.on_exception(request, error)
+        if not upload and content_length(request) == 0:
+            # An empty body is an empty object, so a missing field is named (as before ninja).
+            request._body = b"{}"
         return run(request, *args, **kwargs)
 
     return checked
@@ -155,11 +161,14 @@ class JsonParser(Parser):
 
     def parse_body(self, request):
         try:
-            return json.loads(request.body)
+            body = json.loads(request.body)
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise ValidationFailed(f"the request body is not valid JSON: {error}") from None
         except RecursionError:
             raise ValidationFailed("the request body is nested too deeply") from None
+        if not isinstance(body, dict):
+            raise ValidationFailed("the request body must be a JSON object")
+        return body
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -208,5 +217,10 @@ def error_responses(*statuses: int) -> dict:
     return {status: ErrorOut for status in statuses}
 
 
-__all__ = ["ErrorOut", "Text", "WholeNumber", "RowId", "BearerToken", "SessionWithCsrf", "JsonParser", "accepts_upload", "body_limits",
+__all__ = ["ErrorOut", "SlugPath", "Text", "WholeNumber", "RowId", "BearerToken", "SessionWithCsrf", "JsonParser", "accepts_upload", "body_limits",
            "install_error_handlers", "error_responses", "json_error", "megabytes"]
+
+
+def api_not_found(request, unmatched=""):
+    """Any /api/ address no route matches: the API's JSON 404, not the site's HTML page."""
+    return json_error(404, "not_found", f"no API endpoint at {request.path}")

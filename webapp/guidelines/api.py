@@ -4,7 +4,7 @@ from typing import Annotated
 from ninja import Field, Router, Schema
 from pydantic import StrictInt
 
-from webapp.core.api import INT64_MAX, error_responses
+from webapp.core.api import INT64_MAX, SlugPath, error_responses
 from webapp.core.errors import NotFound
 from webapp.guidelines import services
 from webapp.guidelines.selectors import current_version_with_ack
@@ -36,7 +36,7 @@ class AcknowledgeOut(Schema):
 @router.get("/projects/{slug:slug}/guideline", response={200: GuidelineOut, **error_responses(401, 404)},
             operation_id="guidelineCurrent", summary="The project's current guideline version",
             description="404: unknown project, not a member, or no guideline published yet.")
-def guideline_current(request, slug: str):
+def guideline_current(request, slug: SlugPath):
     user = request.auth
     project = project_for_member(slug=slug, user=user)
     version = current_version_with_ack(project_id=project.pk, user=user)
@@ -53,7 +53,7 @@ def guideline_current(request, slug: str):
              response={200: AcknowledgeOut, **error_responses(400, 401, 403, 404, 409, 413)},
              operation_id="guidelineAcknowledge", summary="Acknowledge the current guideline version",
              description="409 when that version is not the current one.")
-def guideline_acknowledge(request, slug: str, payload: AcknowledgeIn):
+def guideline_acknowledge(request, slug: SlugPath, payload: AcknowledgeIn):
     user = request.auth
     project = project_for_member(slug=slug, user=user)
     ack = services.guideline_acknowledge(user=user, project=project, number=payload.version)

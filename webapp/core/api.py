@@ -26,7 +26,13 @@ from webapp.core.errors import (
     Unauthenticated,
     ValidationFailed,
 )
-from webapp.core.uploads import content_length, import_body_limit, megabytes, refuse_if_larger
+from webapp.core.uploads import (
+    content_length,
+    import_body_limit,
+    megabytes,
+    refuse_if_larger,
+    use_import_upload_handlers,
+)
 
 INT64_MAX = 2**63 - 1
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -143,6 +149,7 @@ def body_limits(run):
         try:
             if upload:
                 refuse_if_larger(request, import_body_limit(), what="the upload", setting="WB_MAX_IMPORT_BYTES")
+                use_import_upload_handlers(request)
             else:
                 refuse_if_larger(request, settings.WB_MAX_JSON_BODY_BYTES, what="the request body",
                                  setting="WB_MAX_JSON_BODY_BYTES")

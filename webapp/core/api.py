@@ -13,6 +13,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
+from django.views.decorators.csrf import csrf_exempt
 from ninja import Path, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
@@ -219,15 +220,21 @@ def _http_error(request, exc: HttpError) -> JsonResponse:
     return json_error(exc.status_code, "http_error", str(exc))
 
 
+# Any operation can answer these: invalid parameters or body, no valid credentials, a body over
+# its limit (body_limits wraps every operation).
+COMMON_ERRORS = (400, 401, 413)
+
+
 def error_responses(*statuses: int) -> dict:
-    """Response declarations for the documented error statuses of an operation."""
-    return {status: ErrorOut for status in statuses}
+    """Response declarations for an operation's error statuses (COMMON_ERRORS included)."""
+    return {status: ErrorOut for status in sorted({*COMMON_ERRORS, *statuses})}
 
 
 __all__ = ["ErrorOut", "SlugPath", "Text", "WholeNumber", "RowId", "BearerToken", "SessionWithCsrf", "JsonParser", "accepts_upload", "body_limits",
            "install_error_handlers", "error_responses", "json_error", "megabytes"]
 
 
+@csrf_exempt  # like every API view: session writes are checked by SessionWithCsrf, not here
 def api_not_found(request, unmatched=""):
     """Any /api/ address no route matches: the API's JSON 404, not the site's HTML page."""
     return json_error(404, "not_found", f"no API endpoint at {request.path}")

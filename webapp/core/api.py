@@ -29,9 +29,9 @@ from webapp.core.errors import (
 )
 from webapp.core.uploads import (
     content_length,
-    import_body_limit,
     megabytes,
     refuse_if_larger,
+    refuse_oversized_upload,
     use_import_upload_handlers,
 )
 
@@ -149,7 +149,7 @@ def body_limits(run):
     def checked(request, *args, **kwargs):
         try:
             if upload:
-                refuse_if_larger(request, import_body_limit(), what="the upload", setting="WB_MAX_IMPORT_BYTES")
+                refuse_oversized_upload(request)
                 use_import_upload_handlers(request)
             else:
                 refuse_if_larger(request, settings.WB_MAX_JSON_BODY_BYTES, what="the request body",

@@ -33,12 +33,19 @@ def megabytes(n: int) -> str:
     return f"{n / 1_000_000:.1f} MB" if n >= 100_000 else f"{n:,} bytes"
 
 
-def refuse_if_larger(request, limit: int, *, what: str, setting: str) -> None:
-    """Raise PayloadTooLarge (413) when the declared body exceeds `limit`, after draining it."""
+def refuse_if_larger(request, limit: int, *, what: str, setting: str, stated_limit: int | None = None) -> None:
+    """Raise PayloadTooLarge (413) when the declared body exceeds `limit`, after draining it.
+    `stated_limit` is the figure people know (the file limit, without multipart framing)."""
     size = content_length(request)
     if size > limit:
         drain(request)
-        raise PayloadTooLarge(f"{what} is {megabytes(size)}; the limit is {megabytes(limit)} ({setting})")
+        shown = stated_limit if stated_limit is not None else limit
+        raise PayloadTooLarge(f"{what} is {megabytes(size)}; the limit is {megabytes(shown)} ({setting})")
+
+
+def refuse_oversized_upload(request) -> None:
+    refuse_if_larger(request, import_body_limit(), what="the upload", setting="WB_MAX_IMPORT_BYTES",
+                     stated_limit=settings.WB_MAX_IMPORT_BYTES)
 
 
 def drain(request) -> None:

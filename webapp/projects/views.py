@@ -9,7 +9,7 @@ from webapp.comparisons.models import Assignment, Comparison, ImportBatch
 from webapp.comparisons.selectors import project_progress, requeue_candidates
 from webapp.comparisons.services import comparisons_requeue
 from webapp.core.errors import DomainError, PayloadTooLarge
-from webapp.core.uploads import import_body_limit, refuse_if_larger, uploaded_file, use_import_upload_handlers
+from webapp.core.uploads import refuse_oversized_upload, uploaded_file, use_import_upload_handlers
 from webapp.core.views import domain_errors_as_pages, too_large_page
 from webapp.guidelines.models import GuidelineVersion, Quiz
 from webapp.guidelines.quiz import quiz_set
@@ -36,7 +36,7 @@ def lead_import(request, slug):
     if request.method != "POST":
         return redirect("lead-project", slug=slug)
     try:
-        refuse_if_larger(request, import_body_limit(), what="the upload", setting="WB_MAX_IMPORT_BYTES")
+        refuse_oversized_upload(request)
     except PayloadTooLarge as error:
         return too_large_page(request, error)
     use_import_upload_handlers(request)

@@ -145,7 +145,8 @@ def assignment_next(request, slug: SlugPath):
                          "(header Idempotent-Replayed: true). 409 `lease_lost`, or the key was used for "
                          "another assignment.")
 def judgment_submit(request, response: HttpResponse, assignment_id: AssignmentIdPath, payload: JudgmentIn,
-                    idempotency_key: str = Header("", alias="Idempotency-Key", max_length=100,
+                    idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=1, max_length=100,
+                                                  pattern=r"^[ -~]+$",
                                                   description="1 to 100 printable ASCII characters")):
     judgment, created = services.judgment_submit(
         assignment_id=assignment_id, rater=request.auth, choice=payload.choice, strength=payload.strength,

@@ -5,7 +5,6 @@ here every limit is checked against Content-Length before a byte is read, answer
 message, and an accepted upload goes to a temporary file, never into memory as a whole.
 """
 import contextlib
-import hashlib
 import mmap
 import tempfile
 from collections.abc import Iterator
@@ -104,10 +103,6 @@ def body_to_tempfile(request, *, file_name: str) -> SpooledUpload:
 def uploaded_file(upload) -> SpooledUpload:
     """A file Django's upload handlers already put on disk, as a SpooledUpload."""
     return SpooledUpload(file=upload.file, name=upload.name, size=upload.size)
-
-
-def sha256_of(buffer) -> str:
-    return hashlib.sha256(buffer).hexdigest()
 
 
 class LimitedTemporaryFileUploadHandler(TemporaryFileUploadHandler):

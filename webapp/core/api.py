@@ -18,7 +18,7 @@ from ninja import Path, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import APIKeyCookie, HttpBearer
-from pydantic import AfterValidator, Field, StrictInt
+from pydantic import AfterValidator, Field
 
 from webapp.core.errors import (
     CsrfFailed,
@@ -72,9 +72,9 @@ def Text(max_length: int, **field) -> type:  # noqa: N802 (a type factory, used 
     return Annotated[str, Field(max_length=max_length, **field), AfterValidator(_storable_text)]
 
 
-# Whole numbers in request bodies: JSON integers only (not true/false, "3" or 3.0), and never
-# beyond what a 64-bit column holds (SQLite raises OverflowError on larger ones).
-WholeNumber = Annotated[StrictInt, Field(ge=-INT64_MAX, le=INT64_MAX)]
+# Ids in paths: never beyond what a 64-bit column holds (SQLite raises OverflowError on larger
+# ones). Whole numbers in bodies are StrictInt (JSON integers, not true/false, "3" or 3.0) with
+# bounds of their own.
 RowId = Annotated[int, Field(ge=1, le=INT64_MAX)]
 # What Django's <slug:…> converter matches (anything else never reaches a view).
 SLUG_PATTERN = r"^[-a-zA-Z0-9_]+$"
@@ -230,8 +230,8 @@ def error_responses(*statuses: int) -> dict:
     return {status: ErrorOut for status in sorted({*COMMON_ERRORS, *statuses})}
 
 
-__all__ = ["ErrorOut", "SlugPath", "Text", "WholeNumber", "RowId", "BearerToken", "SessionWithCsrf", "JsonParser", "accepts_upload", "body_limits",
-           "install_error_handlers", "error_responses", "json_error", "megabytes"]
+__all__ = ["ErrorOut", "SlugPath", "Text", "RowId", "BearerToken", "SessionWithCsrf", "JsonParser", "accepts_upload",
+           "body_limits", "install_error_handlers", "error_responses", "json_error", "api_not_found", "megabytes"]
 
 
 @csrf_exempt  # like every API view: session writes are checked by SessionWithCsrf, not here

@@ -2,7 +2,16 @@
 and field types that keep hostile values out before any service sees them.
 
 Each app with endpoints exposes `router = ninja.Router()` in `webapp/<app>/api.py`; the one
-NinjaAPI (webapp/api.py) mounts them at /api/v1/ and installs what is defined here.
+NinjaAPI (webapp/api.py) mounts them at /api/v1/ and installs what is defined here:
+
+    router = Router(tags=["runs"])
+
+    @router.get("/jobs/{int:job_id}", response={200: JobOut, **error_responses(403, 404)})
+    def job_detail(request, job_id: Annotated[RowId, Path()]):
+        user = request.auth           # the caller (bearer token or session), already checked
+        ...                           # raise DomainError subclasses: they become {"error", "detail", "field"}
+
+Bodies are JSON objects of at most WB_MAX_JSON_BODY_BYTES unless the view is @accepts_upload.
 """
 import functools
 import json

@@ -3,7 +3,6 @@ from django.urls import include, path, re_path
 
 from webapp.api import api as json_api
 from webapp.core.api import api_not_found
-from webapp.projects import views as project_views
 from webapp.raters import views as rater_views
 
 api = [path("api/v1/", json_api.urls), re_path(r"^api/(?P<unmatched>.*)$", api_not_found)]
@@ -16,12 +15,7 @@ pages = [
     path("p/<slug:slug>/guideline/", rater_views.guideline_page, name="guideline"),
     path("p/<slug:slug>/mine/", rater_views.my_judgments, name="my-judgments"),
     path("p/<slug:slug>/quiz/", rater_views.quiz_page, name="quiz"),
-    path("lead/<slug:slug>/requeue/", project_views.lead_requeue, name="lead-requeue"),
-    path("lead/<slug:slug>/quiz/", project_views.lead_quiz, name="lead-quiz"),
-    path("lead/<slug:slug>/", project_views.lead_project, name="lead-project"),
-    path("lead/<slug:slug>/import/", project_views.lead_import, name="lead-import"),
-    path("", include("webapp.guidelines.urls")),
-    path("", include("webapp.audit.urls")),
+    path("", include("webapp.lead.urls")),
     path("", include("webapp.comparisons.urls")),
     path("admin/", admin.site.urls),
 ]

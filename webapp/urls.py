@@ -5,7 +5,7 @@ from webapp.api import api as json_api
 from webapp.core.api import api_not_found
 from webapp.raters import views as rater_views
 
-api = [path("api/v1/", json_api.urls), re_path(r"^api/(?P<unmatched>.*)$", api_not_found)]
+api = [path("api/v1/", json_api.urls), re_path(r"^api/(?P<unmatched>[\s\S]*)\Z", api_not_found)]
 
 pages = [
     path("", rater_views.home, name="home"),

@@ -134,7 +134,8 @@ def test_it_serves_a_valid_openapi_schema_generated_from_the_routes(client, worl
         ("/api/v1/projects", "get"), ("/api/v1/projects/{slug}/guideline", "get"),
         ("/api/v1/projects/{slug}/guideline/acknowledge", "post"), ("/api/v1/projects/{slug}/assignments/next", "post"),
         ("/api/v1/assignments/{assignment_id}/judgment", "post"), ("/api/v1/assignments/{assignment_id}/skip", "post"),
-        ("/api/v1/projects/{slug}/imports", "post"), ("/api/v1/imports/{import_id}", "get"),
+        ("/api/v1/projects/{slug}/imports", "post"), ("/api/v1/projects/{slug}/judgments/imports", "post"),
+        ("/api/v1/imports/{import_id}", "get"),
     }
     # Generated from the code: a route's request schema is what its handler validates.
     judgment_in = spec["components"]["schemas"]["JudgmentIn"]

@@ -9,7 +9,7 @@ from pydantic import StrictInt
 
 from webapp.comparisons import imports, services
 from webapp.comparisons.models import Assignment, ImportBatch, Judgment
-from webapp.core.api import SlugPath, RowId, Text, accepts_upload, error_responses
+from webapp.core.api import RowId, SlugPath, Text, accepts_upload, error_responses, checked_text
 from webapp.core.errors import NotFound, ValidationFailed
 from webapp.core.uploads import body_to_tempfile, uploaded_file
 from webapp.projects.selectors import project_for_lead, project_for_member
@@ -81,15 +81,29 @@ class SkipOut(Schema):
     status: str
 
 
+class LineProblem(Schema):
+    line: int | None = None
+    field: str | None = None
+    reason: str
+
+
 class ImportOut(Schema):
     import_id: int
     project: str
+    kind: Literal[tuple(ImportBatch.Kind.values)]
     file_name: str
     sha256: str
-    status: Literal["pending", "running", "done", "failed"]
+    status: Literal[tuple(ImportBatch.Status.values)]
     format: str
+    skip_invalid: bool
+    read: int
     created: int
     already_present: int
+    rejected: int
+    duplicates_in_file: int
+    empty_turns: int
+    rejects: list[LineProblem] = Field(description="rejected lines (capped; `rejected` is the total)")
+    left_out: list[LineProblem] = Field(description="valid lines left out, e.g. an earlier row of the same rater")
     error: str
     requested_at: str = Field(json_schema_extra=DATE_TIME)
     finished_at: str | None = Field(json_schema_extra=DATE_TIME)
@@ -172,10 +186,12 @@ def assignment_skip(request, assignment_id: AssignmentIdPath, payload: SkipIn):
 
 def import_payload(batch: ImportBatch) -> dict:
     return {
-        "import_id": batch.pk, "project": batch.project.slug, "file_name": batch.file_name, "sha256": batch.sha256,
-        "status": batch.status, "format": batch.format, "created": batch.created_count,
-        "already_present": batch.existing_count, "error": batch.error,
-        "requested_at": batch.requested_at.isoformat(),
+        "import_id": batch.pk, "project": batch.project.slug, "kind": batch.kind, "file_name": batch.file_name,
+        "sha256": batch.sha256, "status": batch.status, "format": batch.format, "skip_invalid": batch.skip_invalid,
+        "read": batch.read_count, "created": batch.created_count, "already_present": batch.existing_count,
+        "rejected": batch.rejected_count, "duplicates_in_file": batch.duplicate_count,
+        "empty_turns": batch.empty_turn_count, "rejects": batch.rejects, "left_out": batch.notes,
+        "error": batch.error, "requested_at": batch.requested_at.isoformat(),
         "finished_at": batch.finished_at.isoformat() if batch.finished_at else None,
         "url": reverse("api:import-detail", args=[batch.pk]),
     }
@@ -188,17 +204,53 @@ _IMPORT_BODY = {"required": True, "content": {
 }}
 
 
-@router.post("/projects/{slug:slug}/imports", response={202: ImportOut, **error_responses(400, 401, 403, 404, 413)},
+SkipInvalidQuery = Annotated[bool, Query(description="import the valid lines and list the rejected ones on the "
+                                                  "import (also accepted as a multipart form field)")]
+
+
+@router.post("/projects/{slug:slug}/imports", response={202: ImportOut, **error_responses(403, 404)},
              operation_id="importCreate", openapi_extra={"requestBody": _IMPORT_BODY},
              summary="Import a JSONL file (optionally gzipped) of comparisons; data leads and admins",
              description="Send the file as the body (name it with ?file_name=) or as multipart field `file`. "
                          "Streamed to disk; over WB_MAX_IMPORT_BYTES → 413. 202: queued; poll its url.")
 @accepts_upload
 def import_create(request: HttpRequest, slug: SlugPath, file: UploadedFile | None = File(None),
-                  file_name: Text(255, min_length=1) = Query("upload.jsonl")):
+                  file_name: Text(255, min_length=1) = Query("upload.jsonl"), skip_invalid: SkipInvalidQuery = False):
+    return _queue_import(request, slug, file, file_name=file_name, skip_invalid=skip_invalid,
+                         kind=ImportBatch.Kind.COMPARISONS, source="")
+
+
+@router.post("/projects/{slug:slug}/judgments/imports", response={202: ImportOut, **error_responses(403, 404)},
+             operation_id="judgmentImportCreate", openapi_extra={"requestBody": _IMPORT_BODY},
+             summary="Import judgments made elsewhere (CSV or JSONL, optionally gzipped) onto imported comparisons; "
+                     "data leads and admins",
+             description="Sent like an import of comparisons; `source` names where the judgments were made.")
+@accepts_upload
+def judgment_import_create(request: HttpRequest, slug: SlugPath, file: UploadedFile | None = File(None),
+                           file_name: Text(255, min_length=1) = Query("judgments.csv"),
+                           skip_invalid: SkipInvalidQuery = False, source: Text(200) = Query("")):
+    return _queue_import(request, slug, file, file_name=file_name, skip_invalid=skip_invalid,
+                         kind=ImportBatch.Kind.JUDGMENTS, source=source)
+
+
+def _form_flag(request, name: str) -> bool:
+    value = request.POST.get(name, "").strip().lower()
+    if value not in ("", "0", "1", "true", "false"):
+        raise ValidationFailed(f"{name} must be true or false", field=name)
+    return value in ("1", "true")
+
+
+def _form_text(request, name: str, *, max_length: int) -> str:
+    return checked_text(request.POST.get(name, ""), name, max_length=max_length)
+
+
+def _queue_import(request, slug, file, *, file_name: str, skip_invalid: bool, kind: str, source: str):
     project = project_for_lead(slug=slug, user=request.auth)
     if file is not None:
         upload = uploaded_file(file)
+        skip_invalid = skip_invalid or _form_flag(request, "skip_invalid")
+        source = source or _form_text(request, "source", max_length=200)
+        checked_text(upload.name, "file")  # a file name can carry NUL; it is stored (cut to 255)
     elif request.content_type == "multipart/form-data":
         raise ValidationFailed("the multipart request has no 'file' part", field="file")
     else:
@@ -207,7 +259,8 @@ def import_create(request: HttpRequest, slug: SlugPath, file: UploadedFile | Non
         raise ValidationFailed("the file is empty: send it as the request body, or as multipart field 'file'",
                                field="file")
     with upload.buffer() as data:
-        batch = imports.import_request(project=project, data=data, file_name=upload.name, actor=request.auth)
+        batch = imports.import_request(project=project, data=data, file_name=upload.name, actor=request.auth,
+                                       skip_invalid=skip_invalid, kind=kind, source=source.strip())
     batch.project = project
     return Status(202, import_payload(batch))
 

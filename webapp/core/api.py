@@ -64,7 +64,8 @@ def json_error(status: int, code: str, detail: str, field: str | None = None) ->
 
 
 # --- field types ----------------------------------------------------------------------------
-def _storable_text(value: str) -> str:
+def storable_text(value: str) -> str:
+    """`value`, or ValueError when a database could not store it."""
     # PostgreSQL text cannot hold NUL, and a lone surrogate (JSON allows "\ud800") cannot be
     # encoded as UTF-8: either would fail in the database driver, after validation.
     if "\x00" in value:
@@ -76,9 +77,20 @@ def _storable_text(value: str) -> str:
     return value
 
 
+def checked_text(value: str, field: str, *, max_length: int | None = None) -> str:
+    """The rules of `Text` for values no schema covers (form fields, file names): ValidationFailed."""
+    try:
+        storable_text(value)
+    except ValueError as error:
+        raise ValidationFailed(f"{field}: {error}", field=field) from None
+    if max_length is not None and len(value) > max_length:
+        raise ValidationFailed(f"{field}: at most {max_length} characters", field=field)
+    return value
+
+
 def Text(max_length: int, **field) -> type:  # noqa: N802 (a type factory, used like a type)
     """A JSON string the database can store: no NUL, no lone surrogate, at most `max_length` chars."""
-    return Annotated[str, Field(max_length=max_length, **field), AfterValidator(_storable_text)]
+    return Annotated[str, Field(max_length=max_length, **field), AfterValidator(storable_text)]
 
 
 # Ids in paths: never beyond what a 64-bit column holds (SQLite raises OverflowError on larger
@@ -239,7 +251,7 @@ def error_responses(*statuses: int) -> dict:
     return {status: ErrorOut for status in sorted({*COMMON_ERRORS, *statuses})}
 
 
-__all__ = ["ErrorOut", "SlugPath", "Text", "RowId", "BearerToken", "SessionWithCsrf", "JsonParser", "accepts_upload",
+__all__ = ["ErrorOut", "SlugPath", "Text", "checked_text", "storable_text", "RowId", "BearerToken", "SessionWithCsrf", "JsonParser", "accepts_upload",
            "body_limits", "install_error_handlers", "error_responses", "json_error", "api_not_found", "megabytes"]
 
 

@@ -5,10 +5,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from webapp.comparisons.imports import import_request
-from webapp.comparisons.models import Assignment, Comparison, ImportBatch
+from webapp.comparisons.models import Assignment, Comparison, ImportBatch, Judgment
 from webapp.comparisons.selectors import project_progress, requeue_candidates
 from webapp.comparisons.services import comparisons_requeue
-from webapp.core.errors import DomainError, PayloadTooLarge
+from webapp.core.api import checked_text
+from webapp.core.errors import DomainError, PayloadTooLarge, ValidationFailed
 from webapp.core.uploads import refuse_oversized_upload, uploaded_file, use_import_upload_handlers
 from webapp.core.views import domain_errors_as_pages, too_large_page
 from webapp.guidelines.models import GuidelineVersion, Quiz
@@ -22,8 +23,9 @@ def lead_project(request, slug):
     project = project_for_lead(slug=slug, user=request.user)
     totals = project_progress(project)
     live_leases = Assignment.objects.filter(project=project, status=Assignment.Status.LEASED).count()
+    elsewhere = Judgment.objects.filter(comparison__project=project).exclude(origin=Judgment.Origin.HERE).count()
     return render(request, "lead/lead_project.html", {
-        "project": project, "totals": totals, "live_leases": live_leases,
+        "project": project, "totals": totals, "live_leases": live_leases, "judgments_elsewhere": elsewhere,
         "batches": ImportBatch.objects.filter(project=project).defer("upload").select_related("imported_by")[:50],
         "versions": GuidelineVersion.objects.filter(project=project).order_by("-number"),
     })
@@ -52,8 +54,14 @@ def _lead_import_checked(request, slug):
         messages.error(request, "Choose a file to import.")
         return redirect("lead-project", slug=slug)
     try:
+        kind = request.POST.get("kind", ImportBatch.Kind.COMPARISONS)
+        if kind not in ImportBatch.Kind.values:
+            raise ValidationFailed("kind must be comparisons or judgments", field="kind")
+        source = checked_text(request.POST.get("source", "").strip(), "source", max_length=200)
         with uploaded_file(upload).buffer() as data:
-            batch = import_request(project=project, data=data, file_name=upload.name, actor=request.user)
+            batch = import_request(project=project, data=data, file_name=checked_text(upload.name, "file"),
+                                   actor=request.user, skip_invalid=bool(request.POST.get("skip_invalid")),
+                                   kind=kind, source=source)
     except DomainError as error:
         messages.error(request, str(error))
     else:

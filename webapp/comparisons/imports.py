@@ -1,5 +1,4 @@
 """Importing comparison files: all-or-nothing, idempotent by content hash."""
-import datetime as dt
 import hashlib
 import json
 
@@ -12,6 +11,9 @@ from webapp.comparisons.parsing import ImportFormatError, ParsedComparison, pars
 from webapp.core import clock
 from webapp.core.errors import ValidationFailed
 from webapp.core.rendering import render_markdown
+from webapp.runs.services import JobContext, JobOutcome, job_create
+
+IMPORT_JOB_KIND = "import"
 
 
 def _sha256_json(value) -> str:
@@ -25,35 +27,35 @@ def _check_size(data: bytes, file_name: str) -> None:
 
 @transaction.atomic
 def import_request(*, project, data: bytes, file_name: str, actor) -> ImportBatch:
-    """Store an upload as a pending batch; a worker imports it (see import_run)."""
+    """Store an upload as a batch with a queued job; a worker imports it (see import_job_run)."""
     _check_size(data, file_name)
+    job = job_create(kind=IMPORT_JOB_KIND, project=project, actor=actor, params={"file_name": file_name[:255]})
     batch = ImportBatch.objects.create(
         project=project, file_name=file_name[:255], sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data),
-        imported_by=actor, requested_at=clock.now(), upload=data,
+        imported_by=actor, requested_at=clock.now(), upload=data, job=job,
     )
     audit_record(actor=actor, action="import.requested", obj=batch, project_id=project.pk,
-                 payload={"file_name": batch.file_name, "sha256": batch.sha256, "size_bytes": len(data)})
-    from webapp.comparisons.tasks import (
-        import_run_task,  # tasks import services; avoid the cycle at import time
-    )
-
-    transaction.on_commit(lambda: import_run_task.delay(batch.pk))
+                 payload={"file_name": batch.file_name, "sha256": batch.sha256, "size_bytes": len(data),
+                          "job": job.pk})
     return batch
 
 
-def import_run(*, batch_id: int) -> ImportBatch:
-    """Import a pending batch. Idempotent: a batch that is not pending is left as it is."""
-    claimed = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.PENDING).update(
-        status=ImportBatch.Status.RUNNING, started_at=clock.now()
-    )
-    batch = ImportBatch.objects.select_related("project", "imported_by").get(pk=batch_id)
-    if not claimed:
-        return batch
+def import_job_run(job, ctx: JobContext) -> None:
+    """Run an import job (the "import" job kind). The comparisons and the job's success commit in
+    one transaction, so a killed or cancelled attempt leaves nothing and a retry starts clean."""
+    batch = ImportBatch.objects.select_related("project", "imported_by").get(job=job)
     try:
-        _import_batch_contents(batch, bytes(batch.upload or b""))
+        with transaction.atomic():
+            _import_batch_contents(batch, bytes(batch.upload or b""))
+            ctx.succeed(JobOutcome(result={"import_id": batch.pk}))
     except (ImportFormatError, ValidationFailed) as error:
         _import_fail(batch, str(error))
-    return ImportBatch.objects.get(pk=batch_id)
+        raise
+
+
+def import_job_cleanup(job) -> None:
+    """A failed or cancelled import will not be tried again: drop the uploaded bytes."""
+    ImportBatch.objects.filter(job=job).update(upload=None)
 
 
 def import_file(*, project, data: bytes, file_name: str, actor) -> ImportBatch:
@@ -61,7 +63,7 @@ def import_file(*, project, data: bytes, file_name: str, actor) -> ImportBatch:
     _check_size(data, file_name)
     batch = ImportBatch(
         project=project, file_name=file_name[:255], sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data),
-        imported_by=actor, requested_at=clock.now(), status=ImportBatch.Status.RUNNING,
+        imported_by=actor, requested_at=clock.now(),
     )
     with transaction.atomic():
         batch.save(force_insert=True)
@@ -72,9 +74,7 @@ def import_file(*, project, data: bytes, file_name: str, actor) -> ImportBatch:
 
 @transaction.atomic
 def _import_fail(batch: ImportBatch, error: str) -> None:
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        status=ImportBatch.Status.FAILED, error=error, finished_at=clock.now(), upload=None
-    )
+    ImportBatch.objects.filter(pk=batch.pk).update(upload=None)
     audit_record(actor=batch.imported_by, action="import.failed", obj=batch, project_id=batch.project_id,
                  payload={"error": error[:2000]})
 
@@ -104,8 +104,7 @@ def _import_batch_contents(batch: ImportBatch, data: bytes) -> None:
         batch_size=500,
     )
     ImportBatch.objects.filter(pk=batch.pk).update(
-        status=ImportBatch.Status.DONE, format=fmt, created_count=len(new), existing_count=len(parsed) - len(new),
-        finished_at=clock.now(), upload=None,
+        format=fmt, created_count=len(new), existing_count=len(parsed) - len(new), upload=None,
     )
     audit_record(actor=batch.imported_by, action="comparisons.imported", obj=batch, project_id=project.pk,
                  payload={"file_name": batch.file_name, "sha256": batch.sha256, "format": fmt,
@@ -154,24 +153,3 @@ def _responses_for(prompts: dict[str, Prompt], parsed: list[ParsedComparison]) -
     for resp in Response.objects.bulk_create(missing, batch_size=500):
         found[(prompt_ids[resp.prompt_id], resp.content_hash)] = resp
     return found
-
-
-def imports_sweep(*, running_for_seconds: int, pending_for_seconds: int = 120) -> int:
-    """Re-queue batches whose worker vanished. The broker may drop a message when a worker is
-    killed, and a killed import rolled back, so starting it again is safe."""
-    now = clock.now()
-    stale_running = ImportBatch.objects.filter(
-        status=ImportBatch.Status.RUNNING, started_at__lt=now - dt.timedelta(seconds=running_for_seconds)
-    )
-    reset = stale_running.update(status=ImportBatch.Status.PENDING)
-    # Re-sending a message that is only queued is harmless: import_run claims with compare-and-set.
-    pending = list(
-        ImportBatch.objects.filter(
-            status=ImportBatch.Status.PENDING, requested_at__lt=now - dt.timedelta(seconds=pending_for_seconds)
-        ).values_list("pk", flat=True)
-    )
-    from webapp.comparisons.tasks import import_run_task
-
-    for batch_id in pending:
-        import_run_task.delay(batch_id)
-    return reset + len(pending)

@@ -23,7 +23,7 @@ def lead_project(request, slug):
     live_leases = Assignment.objects.filter(project=project, status=Assignment.Status.LEASED).count()
     return render(request, "projects/lead_project.html", {
         "project": project, "totals": totals, "live_leases": live_leases,
-        "batches": ImportBatch.objects.filter(project=project).defer("upload").select_related("imported_by")[:50],
+        "batches": ImportBatch.objects.filter(project=project).defer("upload").select_related("imported_by", "job")[:50],
         "versions": GuidelineVersion.objects.filter(project=project).order_by("-number"),
     })
 

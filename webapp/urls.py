@@ -1,13 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from webapp import openapi
+from webapp import ninja_api, openapi
 from webapp.comparisons import api as comparisons_api
 from webapp.guidelines import api as guidelines_api
 from webapp.projects import views as project_views
 from webapp.raters import views as rater_views
 
 api = [
+    path("api/v1/", ninja_api.api.urls),  # routers of webapp/<app>/api.py; the rest below
     path("api/v1/openapi.json", openapi.openapi_json, name="api-openapi"),
     path("api/v1/projects", comparisons_api.project_list, name="api-projects"),
     path("api/v1/projects/<slug:slug>/guideline", guidelines_api.guideline_current, name="api-guideline"),
@@ -34,6 +35,7 @@ pages = [
     path("", include("webapp.guidelines.urls")),
     path("", include("webapp.audit.urls")),
     path("", include("webapp.comparisons.urls")),
+    path("", include("webapp.runs.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -174,3 +174,57 @@ def test_it_runs_a_job_on_a_real_worker_and_cancels_from_the_cli(celery_worker, 
     job = Job.objects.get(pk=slow.pk)
     assert job.state == "cancelled" and job.progress_done < 10_000
     assert not ctx_dir(job).exists()
+
+
+def _bearer(token):
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+def test_leads_see_the_jobs_page_and_its_live_status_and_raters_do_not(world):
+    job = _create(world)
+    services.job_run(job_id=job.pk)
+    lead = Client()
+    lead.force_login(world.carol)
+    page = lead.get(f"/lead/{world.project.slug}/jobs/")
+    assert page.status_code == 200 and f'/jobs/{job.pk}/status.json' in page.content.decode()
+    status = lead.get(f"/jobs/{job.pk}/status.json").json()
+    assert (status["state"], status["progress"]["fraction"], status["artifacts"][0]["rows"]) == ("succeeded", 1.0, 3)
+    detail = lead.get(f"/jobs/{job.pk}/").content.decode()
+    assert "count.txt" in detail and "<progress" in detail
+    download = lead.get(status["artifacts"][0]["url"])
+    assert b"".join(download.streaming_content) == b"0\n1\n2\n"
+    assert AuditEvent.objects.filter(action="test-count.downloaded", object_id=str(job.pk)).count() == 1
+    rater = Client()
+    rater.force_login(world.alice)
+    for url in (f"/lead/{world.project.slug}/jobs/", f"/jobs/{job.pk}/", f"/jobs/{job.pk}/status.json",
+                status["artifacts"][0]["url"]):
+        assert rater.get(url).status_code == 403, url
+    outsider = Client()
+    outsider.force_login(world.eve)
+    assert outsider.get(f"/jobs/{job.pk}/").status_code == 404
+
+
+def test_the_page_cancels_a_queued_job(world):
+    job = _create(world)
+    lead = Client()
+    lead.force_login(world.carol)
+    response = lead.post(f"/jobs/{job.pk}/cancel/")
+    assert response.status_code == 302 and Job.objects.get(pk=job.pk).state == "cancelled"
+
+
+def test_the_api_reads_cancels_and_downloads_with_a_token(world, tokens):
+    finished, queued = _create(world), _create(world)
+    services.job_run(job_id=finished.pk)
+    client = Client()
+    body = client.get(f"/api/v1/jobs/{finished.pk}", **_bearer(tokens["carol"])).json()
+    assert (body["state"], body["artifacts"][0]["name"]) == ("succeeded", "count.txt")
+    file = client.get(body["artifacts"][0]["url"], **_bearer(tokens["carol"]))
+    assert file.status_code == 200 and b"".join(file.streaming_content) == b"0\n1\n2\n"
+    cancelled = client.post(f"/api/v1/jobs/{queued.pk}/cancel", **_bearer(tokens["carol"]))
+    assert (cancelled.status_code, cancelled.json()["state"]) == (200, "cancelled")
+    again = client.post(f"/api/v1/jobs/{queued.pk}/cancel", **_bearer(tokens["carol"]))
+    assert (again.status_code, again.json()["error"]) == (409, "invalid_transition")
+    assert client.get(f"/api/v1/jobs/{finished.pk}", **_bearer(tokens["alice"])).status_code == 403
+    assert client.get(f"/api/v1/jobs/{finished.pk}", **_bearer(tokens["eve"])).status_code == 404
+    assert client.get(f"/api/v1/jobs/{finished.pk}").json()["error"] == "unauthenticated"
+    assert client.get(f"/api/v1/jobs/{finished.pk}/artifacts/nope.txt", **_bearer(tokens["carol"])).status_code == 404

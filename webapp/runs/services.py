@@ -294,3 +294,11 @@ def _file_sha256(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+@transaction.atomic
+def artifact_download_record(*, artifact: Artifact, actor) -> None:
+    """Audit that `actor` downloaded a job's file (exports must say who took the data out)."""
+    audit_record(actor=actor, action=f"{artifact.job.kind}.downloaded", obj=artifact.job,
+                 project_id=artifact.job.project_id,
+                 payload={"file": artifact.name, "sha256": artifact.sha256, "size_bytes": artifact.size_bytes})

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "webapp.guidelines",
     "webapp.runs",
     "webapp.comparisons",
+    "webapp.exports",
     "webapp.raters",
 ]
 

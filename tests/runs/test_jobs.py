@@ -193,7 +193,7 @@ def test_leads_see_the_jobs_page_and_its_live_status_and_raters_do_not(world):
     assert "count.txt" in detail and "<progress" in detail
     download = lead.get(status["artifacts"][0]["url"])
     assert b"".join(download.streaming_content) == b"0\n1\n2\n"
-    assert AuditEvent.objects.filter(action="test-count.downloaded", object_id=str(job.pk)).count() == 1
+    assert AuditEvent.objects.filter(action="job.downloaded", object_id=str(job.pk)).count() == 1
     rater = Client()
     rater.force_login(world.alice)
     for url in (f"/lead/{world.project.slug}/jobs/", f"/jobs/{job.pk}/", f"/jobs/{job.pk}/status.json",

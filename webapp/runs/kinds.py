@@ -17,6 +17,8 @@ class JobKind:
     queue: str | None = None  # None: the default queue (CELERY_TASK_DEFAULT_QUEUE)
     max_attempts: int | None = None  # None: settings.WB_JOB_MAX_ATTEMPTS
     label: str = ""
+    # Audit actions are "<audit_prefix>.<event>" (e.g. export.succeeded); "job.<event>" by default.
+    audit_prefix: str = "job"
 
 
 _KINDS: dict[str, JobKind] = {}
@@ -31,6 +33,11 @@ def get(name: str) -> JobKind:
         return _KINDS[name]
     except KeyError:
         raise LookupError(f"no job kind {name!r} is registered (known: {', '.join(sorted(_KINDS))})") from None
+
+
+def audit_prefix_for(name: str) -> str:
+    kind = _KINDS.get(name)
+    return kind.audit_prefix if kind else "job"
 
 
 def queue_for(name: str) -> str | None:

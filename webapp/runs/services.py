@@ -48,22 +48,25 @@ class JobOutcome:
     result: dict = field(default_factory=dict)
 
 
-def _audit(job: Job, action: str, actor=None, **payload) -> None:
+def _audit(job: Job, event: str, actor=None, **payload) -> None:
+    action = f"{kinds.audit_prefix_for(job.kind)}.{event}"
     audit_record(actor=actor, action=action, obj=job, project_id=job.project_id,
                  payload={"kind": job.kind, **payload})
 
 
 @transaction.atomic
-def job_create(*, kind: str, project, actor, params: dict) -> Job:
-    """Record a queued job and send it to its kind's queue once the transaction commits."""
+def job_create(*, kind: str, project, actor, params: dict, enqueue: bool = True) -> Job:
+    """Record a queued job and send it to its kind's queue once the transaction commits
+    (enqueue=False: the caller runs it in-process with job_run)."""
     spec = kinds.get(kind)
     now = clock.now()
     job = Job.objects.create(
         kind=kind, project=project, requested_by=actor if getattr(actor, "pk", None) else None, params=params,
         max_attempts=spec.max_attempts or settings.WB_JOB_MAX_ATTEMPTS, requested_at=now, enqueued_at=now,
     )
-    _audit(job, "job.requested", actor, params=params)
-    transaction.on_commit(lambda: _send(job.pk, kind))
+    _audit(job, "requested", actor, params=params)
+    if enqueue:
+        transaction.on_commit(lambda: _send(job.pk, kind))
     return job
 
 
@@ -86,7 +89,7 @@ def job_start(*, job_id: int) -> Job | None:
     job.progress_done, job.progress_message, job.error = 0, "", ""
     job.save(update_fields=["state", "attempts", "started_at", "heartbeat_at", "progress_done", "progress_message",
                             "error"])
-    _audit(job, "job.started", attempt=job.attempts)
+    _audit(job, "started", attempt=job.attempts)
     return job
 
 
@@ -124,7 +127,7 @@ def job_succeed(*, job_id: int, attempt: int, outcome: JobOutcome) -> bool:
                  rows=a.rows, created_at=now)
         for a in outcome.artifacts
     ])
-    _audit(job, "job.succeeded", attempt=attempt, artifacts=[a.name for a in outcome.artifacts])
+    _audit(job, "succeeded", attempt=attempt, artifacts=[a.name for a in outcome.artifacts])
     return True
 
 
@@ -135,7 +138,7 @@ def job_fail(*, job_id: int, attempt: int, error: str) -> bool:
         state=State.FAILED, finished_at=clock.now(), error=error[:10_000],
     ):
         return False
-    _audit(Job.objects.get(pk=job_id), "job.failed", attempt=attempt, error=error[:2000])
+    _audit(Job.objects.get(pk=job_id), "failed", attempt=attempt, error=error[:2000])
     return True
 
 
@@ -151,7 +154,7 @@ def job_cancel(*, job_id: int, actor) -> Job:
     was = job.state
     job.state, job.finished_at = State.CANCELLED, clock.now()
     job.save(update_fields=["state", "finished_at"])
-    _audit(job, "job.cancelled", actor, was=was)
+    _audit(job, "cancelled", actor, was=was)
     return job
 
 
@@ -170,12 +173,12 @@ def job_requeue_stale(*, job_id: int, stale_before: dt.datetime) -> str | None:
         job.state, job.finished_at = State.FAILED, clock.now()
         job.error = f"{reason}; gave up after {job.attempts} attempt{'s' if job.attempts != 1 else ''}"
         job.save(update_fields=["state", "finished_at", "error"])
-        _audit(job, "job.failed", attempt=job.attempts, error=job.error)
+        _audit(job, "failed", attempt=job.attempts, error=job.error)
     else:
         job.state, job.enqueued_at, job.error = State.QUEUED, clock.now(), reason
         job.progress_message = f"retrying: {reason}"[:200]
         job.save(update_fields=["state", "enqueued_at", "error", "progress_message"])
-        _audit(job, "job.requeued", attempt=job.attempts, reason=reason)
+        _audit(job, "requeued", attempt=job.attempts, reason=reason)
         transaction.on_commit(lambda: _send(job.pk, job.kind))
     return job.state
 
@@ -202,15 +205,18 @@ def jobs_sweep(*, stale_after_seconds: int, resend_after_seconds: int) -> dict:
 class JobContext:
     """What a runner gets besides the job: progress reporting that doubles as the cancel check."""
 
-    def __init__(self, job: Job):
+    def __init__(self, job: Job, observer=None):
         self.job = job
         self.attempt = job.attempts
         self._last_tick = 0.0
+        self._observer = observer
 
     def progress(self, done: int, total: int | None = None, message: str = "") -> None:
         """Report progress; raise JobCancelled if the job was cancelled. Writes at most ~4 times a second."""
         import time
 
+        if self._observer is not None:
+            self._observer(done, total, message)
         moment = time.monotonic()
         if moment - self._last_tick < 0.25 and (total is None or done < total):
             return
@@ -224,13 +230,14 @@ class JobContext:
             raise JobCancelled(f"job {self.job.pk} was cancelled or re-queued before it finished")
 
 
-def job_run(*, job_id: int) -> Job | None:
-    """The worker's side: claim the job, run its kind, record the ending. Idempotent."""
+def job_run(*, job_id: int, observer=None) -> Job | None:
+    """The worker's side: claim the job, run its kind, record the ending. Idempotent.
+    `observer(done, total, message)` sees every progress tick (the command's progress bar)."""
     job = job_start(job_id=job_id)
     if job is None:
         return None
     spec = kinds.get(job.kind)
-    ctx = JobContext(job)
+    ctx = JobContext(job, observer)
     try:
         with _heartbeat_thread(job.pk, ctx.attempt):
             outcome = spec.run(job, ctx)
@@ -299,6 +306,5 @@ def _file_sha256(path: Path) -> str:
 @transaction.atomic
 def artifact_download_record(*, artifact: Artifact, actor) -> None:
     """Audit that `actor` downloaded a job's file (exports must say who took the data out)."""
-    audit_record(actor=actor, action=f"{artifact.job.kind}.downloaded", obj=artifact.job,
-                 project_id=artifact.job.project_id,
-                 payload={"file": artifact.name, "sha256": artifact.sha256, "size_bytes": artifact.size_bytes})
+    _audit(artifact.job, "downloaded", actor, file=artifact.name, sha256=artifact.sha256,
+           size_bytes=artifact.size_bytes)

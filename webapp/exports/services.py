@@ -44,6 +44,10 @@ def parse_export(values: dict, *, project) -> tuple[ExportRequest, selectors.Exp
         request.validate()
     except ExportError as error:
         raise ValidationFailed(str(error), field=error.field) from None
+    if request.format != "raw" and request.aggregate == "none" and request.ties == "keep":
+        # write_export refuses this too; say so before a job is queued
+        raise ValidationFailed("a TRL format cannot write a single tie judgment as chosen/rejected: use ties "
+                               "'drop', an aggregation (majority, dawid-skene), or the raw format", field="ties")
     return request, filters
 
 

@@ -45,9 +45,11 @@ def _invalid(request, error: NinjaValidationError):
 
 
 def _mount():
+    from webapp.exports.api import router as exports_router
     from webapp.runs.api import router as runs_router
 
     api.add_router("/", runs_router)
+    api.add_router("/", exports_router)
 
 
 _mount()

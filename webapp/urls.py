@@ -36,6 +36,7 @@ pages = [
     path("", include("webapp.audit.urls")),
     path("", include("webapp.comparisons.urls")),
     path("", include("webapp.runs.urls")),
+    path("", include("webapp.exports.urls")),
     path("admin/", admin.site.urls),
 ]
 

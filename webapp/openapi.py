@@ -138,4 +138,17 @@ SPEC = {
 
 
 def openapi_json(request):
-    return JsonResponse(SPEC)
+    return JsonResponse(_with_ninja_routes(SPEC))
+
+
+def _with_ninja_routes(spec: dict) -> dict:
+    """Add the operations declared with django-ninja (webapp/ninja_api.py: jobs, exports), whose
+    schemas are generated from the code, until the whole API is declared that way."""
+    from webapp.ninja_api import api
+
+    generated = api.get_openapi_schema(path_prefix="/api/v1")
+    merged = {**spec, "paths": {**spec["paths"], **generated["paths"]},
+              "components": {**spec.get("components", {}),
+                             "schemas": {**spec.get("components", {}).get("schemas", {}),
+                                         **generated.get("components", {}).get("schemas", {})}}}
+    return merged

@@ -68,12 +68,12 @@ def fill(*, n_judgments: int, k: int, n_raters: int = 60) -> None:
     steps = [
         ("prompts", """INSERT INTO comparisons_prompt (project_id, messages, messages_html, content_hash, source, metadata)
             SELECT %(p)s, jsonb_build_array(jsonb_build_object('role', 'user', 'content',
-                   'Question ' || i || ': what is ' || i || ' + ' || i || '? ' || %(prompt_pad)s)),
+                   'Question ' || i || ': what is ' || i || ' + ' || i || '? ' || %(prompt_pad)s::text)),
                    '[]'::jsonb, md5('p' || i), 'bench', '{}'::jsonb
             FROM generate_series(1, %(n)s) i"""),
         ("responses", """INSERT INTO comparisons_response (prompt_id, text, html, model_name, generation, content_hash)
-            SELECT p.id, side || ': it is ' || (p.id * 2 + (side = 'b')::int) || '. ' || left(%(answer_pad)s,
-                   600 + (p.id * 37 %% 1200)), '', 'model-' || side, '{}'::jsonb, md5(side || p.id)
+            SELECT p.id, side || ': it is ' || (p.id * 2 + (side = 'b')::int) || '. ' || left(%(answer_pad)s::text,
+                   (600 + (p.id * 37 %% 1200))::int), '', 'model-' || side, '{}'::jsonb, md5(side || p.id)
             FROM comparisons_prompt p CROSS JOIN (VALUES ('a'), ('b')) s(side) WHERE p.project_id = %(p)s"""),
         ("comparisons", """INSERT INTO comparisons_comparison (project_id, prompt_id, response_a_id, response_b_id,
                    gold, metadata, external_id, content_hash, batch_id, taken, judged, round, created_at)

@@ -131,7 +131,9 @@ SPEC = {
                 "import_id": {"type": "integer"}, "project": {"type": "string"}, "file_name": {"type": "string"},
                 "sha256": {"type": "string"}, "status": {"type": "string", "enum": ["pending", "running", "done", "failed"]},
                 "format": {"type": "string"}, "created": {"type": "integer"}, "already_present": {"type": "integer"},
-                "error": {"type": "string"}, "url": {"type": "string"}}},
+                "error": {"type": "string"}, "url": {"type": "string"},
+                "job_id": {"type": ["integer", "null"], "description": "the job that runs it: GET /api/v1/jobs/{id}"},
+                "attempts": {"type": "integer", "description": "tries so far (a dead worker's import is retried)"}}},
         },
     },
 }

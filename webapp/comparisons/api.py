@@ -100,6 +100,7 @@ def import_payload(batch: ImportBatch) -> dict:
         "import_id": batch.pk, "project": batch.project.slug, "file_name": batch.file_name, "sha256": batch.sha256,
         "status": batch.status, "format": batch.format, "created": batch.created_count,
         "already_present": batch.existing_count, "error": batch.error,
+        "job_id": batch.job_id, "attempts": batch.attempts,
         "requested_at": batch.requested_at.isoformat(),
         "finished_at": batch.finished_at.isoformat() if batch.finished_at else None,
         "url": reverse("api-import-detail", args=[batch.pk]),

@@ -42,7 +42,8 @@ def lead_import(request, slug):
     except DomainError as error:
         messages.error(request, str(error))
     else:
-        messages.info(request, f"{batch.file_name} is queued for import (#{batch.pk}); refresh to see its status.")
+        messages.info(request, f"{batch.file_name} is queued for import (#{batch.pk}, job {batch.job_id}); "
+                               "its progress is on the Jobs page.")
     return redirect("lead-project", slug=slug)
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import CharField, Count, Exists, F, Func, OuterRef, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -121,9 +121,23 @@ def selection_counts(project, filters: ExportFilters) -> tuple[int, int]:
     return sum(counts), len(counts)
 
 
+class IsoUtc(Func):
+    """A timestamp as ISO 8601 UTC text, made by the database: parsing datetimes into Python and
+    formatting them again was a third of the selector's time."""
+
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection,
+                           template="""to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')""")
+
+    def as_sqlite(self, compiler, connection, **extra):  # stored as 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC
+        return self.as_sql(compiler, connection, template="replace(%(expressions)s, ' ', 'T') || 'Z'")
+
+
 _JUDGMENT_FIELDS = ("id", "comparison_id", "rater__profile__pseudonym", "guideline_version__number",
-                    "guideline_version__sha256", "choice", "strength", "display_order", "active_ms", "served_at",
-                    "submitted_at", "flags", "assignment__round")
+                    "guideline_version__sha256", "choice", "strength", "display_order", "active_ms", "served_iso",
+                    "submitted_iso", "flags", "assignment__round")
 
 
 def export_groups(project, filters: ExportFilters):
@@ -132,8 +146,9 @@ def export_groups(project, filters: ExportFilters):
 
     def groups() -> Iterator[tuple[ComparisonRecord, list[JudgmentRecord]]]:
         fields = _JUDGMENT_FIELDS + (("origin",) if _has_origin() else ())
-        rows = (selected_judgments(project, filters).order_by("comparison_id", "id").values_list(*fields)
-                .iterator(chunk_size=_CHUNK))
+        rows = (selected_judgments(project, filters)
+                .annotate(served_iso=IsoUtc("served_at"), submitted_iso=IsoUtc("submitted_at"))
+                .order_by("comparison_id", "id").values_list(*fields).iterator(chunk_size=_CHUNK))
         pending: list[tuple[int, list[JudgmentRecord]]] = []
         for comparison_id, judgments in _grouped(rows):
             if len(judgments) >= filters.min_judgments:
@@ -169,8 +184,8 @@ def _judgment_record(row) -> JudgmentRecord:
     return JudgmentRecord(
         judgment_id=judgment_id, comparison_id=comparison_id, rater=pseudonym, origin=origin[0] if origin else "here",
         guideline_version=version, guideline_sha256=sha256, choice=choice, strength=strength,
-        display_order=display_order or None, active_ms=active_ms, served_at=_iso(served_at),
-        submitted_at=_iso(submitted_at), flags=tuple(flags or ()), round=round_,
+        display_order=display_order or None, active_ms=active_ms, served_at=served_at,
+        submitted_at=submitted_at, flags=tuple(flags or ()), round=round_,
     )
 
 
@@ -196,14 +211,6 @@ def guideline_versions_used(project, filters: ExportFilters) -> list[dict]:
     numbers = selected_judgments(project, filters).values("guideline_version_id").distinct()
     return [{"number": v.number, "sha256": v.sha256, "published_at": v.published_at.isoformat()}
             for v in GuidelineVersion.objects.filter(pk__in=numbers).order_by("number")]
-
-
-def _iso(moment) -> str | None:
-    if moment is None:
-        return None
-    if isinstance(moment, str):  # SQLite via values_list returns datetimes already; be tolerant
-        return moment
-    return moment.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def _words(value, name: str) -> list[str]:

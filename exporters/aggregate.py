@@ -66,7 +66,8 @@ class DawidSkeneLabels:
                 tasks.append(comparison.comparison_id)
                 workers.append(rater_codes.setdefault(j.rater, len(rater_codes)))
                 labels.append(LABEL_INDEX.get(j.choice, -1))
-        self._winner: dict[int, tuple[str | None, str | None, float]] = {}
+        self._tasks = np.zeros(0, dtype=np.int64)
+        self._outcomes = np.zeros(0, dtype=np.int8)
         if not tasks:
             return
         import pandas as pd  # only here: a vectorised frame is what crowd-kit takes
@@ -80,19 +81,26 @@ class DawidSkeneLabels:
         with warnings.catch_warnings():  # crowd-kit 1.4.2 uses pandas idioms pandas 3.1 deprecates
             warnings.simplefilter("ignore")
             model.fit(frame)
+        del frame
         probas = model.probas_.sort_index()
         columns = np.asarray(probas.columns, dtype=np.int64)
         values = probas.to_numpy(dtype=np.float64)
+        rows = np.arange(len(values))
         order = np.argsort(-values, axis=1, kind="stable")
-        best = values[np.arange(len(values)), order[:, 0]]
-        second = values[np.arange(len(values)), order[:, 1]] if values.shape[1] > 1 else np.zeros(len(values))
-        for task, top_col, p_top, p_second in zip(probas.index.to_numpy(), order[:, 0], best, second):
-            if p_top - p_second < 1e-9:
-                self._winner[int(task)] = (None, "split_vote", float(p_top))
-            else:
-                winner, reason = _outcome(LABELS[int(columns[top_col])])
-                self._winner[int(task)] = (winner, reason, float(p_top))
+        best = values[rows, order[:, 0]]
+        second = values[rows, order[:, 1]] if values.shape[1] > 1 else np.zeros(len(values))
+        outcome = columns[order[:, 0]].astype(np.int8)        # 0 a, 1 b, 2 tie, 3 both_bad
+        outcome[best - second < 1e-9] = _SPLIT
+        self._tasks = probas.index.to_numpy(dtype=np.int64)
+        self._outcomes = outcome
 
-    def decide(self, comparison_id: int) -> tuple[str | None, str | None, float | None]:
-        """(winner, reason, posterior of the top label)."""
-        return self._winner.get(comparison_id, (None, "no_votes_left", None))
+    def decide(self, comparison_id: int) -> tuple[str | None, str | None]:
+        """(winner, None) or (None, reason), as majority() returns."""
+        i = int(np.searchsorted(self._tasks, comparison_id))
+        if i == len(self._tasks) or self._tasks[i] != comparison_id:
+            return None, "no_votes_left"
+        code = int(self._outcomes[i])
+        return (None, "split_vote") if code == _SPLIT else _outcome(LABELS[code])
+
+
+_SPLIT = 4

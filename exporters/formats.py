@@ -57,6 +57,17 @@ def check_messages(comparison: ComparisonRecord) -> list[dict]:
     where = f"comparison {comparison.comparison_id}: prompt_messages"
     if not isinstance(messages, list) or not messages:
         raise ExportError(f"{where} must be a non-empty list of messages", field="prompt_messages")
+    if all(type(m) is dict and len(m) == 2 and m.get("role") in ROLE_TAGS and type(m.get("content")) is str
+           for m in messages):
+        clean = messages  # already exactly {role, content}: no copy (the common case, and hot)
+    else:
+        clean = _clean_messages(messages, where)
+    if clean[-1]["role"] != "user":
+        raise ExportError(f"{where} must end with a user turn", field="prompt_messages")
+    return clean
+
+
+def _clean_messages(messages: list, where: str) -> list[dict]:
     clean = []
     for i, message in enumerate(messages):
         role = message.get("role") if isinstance(message, dict) else None
@@ -65,8 +76,6 @@ def check_messages(comparison: ComparisonRecord) -> list[dict]:
             raise ExportError(f"{where}[{i}] must be {{'role': user|assistant|system, 'content': str}}",
                               field="prompt_messages")
         clean.append({"role": role, "content": content})
-    if clean[-1]["role"] != "user":
-        raise ExportError(f"{where} must end with a user turn", field="prompt_messages")
     return clean
 
 

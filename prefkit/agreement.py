@@ -30,18 +30,21 @@ def value_counts(unit_index: np.ndarray, values: np.ndarray, n_units: int, n_val
     return flat.reshape(n_units, n_values)
 
 
-def compress_units(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def compress_units(counts: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Distinct count vectors among units with at least two judgments, and how many units have each.
 
     Units with fewer than two judgments carry no information about agreement (alpha and pairwise
-    agreement both ignore them), so they are left out here.
+    agreement both ignore them), so they are left out here. `weights`, when given, says how many
+    units each row of `counts` stands for (counts already tallied by pattern).
     """
-    counts = np.asarray(counts, dtype=np.int64)
-    pairable = counts[counts.sum(axis=1) >= 2]
-    if len(pairable) == 0:
+    counts = np.asarray(counts, dtype=np.int64).reshape(-1, np.shape(counts)[-1])
+    weights = np.ones(len(counts), dtype=np.int64) if weights is None else np.asarray(weights, dtype=np.int64)
+    keep = (counts.sum(axis=1) >= 2) & (weights > 0)
+    counts, weights = counts[keep], weights[keep]
+    if len(counts) == 0:
         return np.zeros((0, counts.shape[1]), dtype=np.int64), np.zeros(0, dtype=np.int64)
-    patterns, weights = np.unique(pairable, axis=0, return_counts=True)
-    return patterns, weights.astype(np.int64)
+    patterns, inverse = np.unique(counts, axis=0, return_inverse=True)
+    return patterns, np.bincount(inverse.ravel(), weights=weights, minlength=len(patterns)).astype(np.int64)
 
 
 def coincidences(patterns: np.ndarray) -> np.ndarray:
@@ -147,13 +150,15 @@ def _figure(value: float, interval: tuple[float, float], n: int) -> dict:
     return {"value": clean(value), "ci_low": clean(interval[0]), "ci_high": clean(interval[1]), "n": int(n)}
 
 
-def agreement_summary(counts: np.ndarray, *, n_resamples: int = 1000, seed: int = 0, level: float = 0.95,
-                      alpha_level: str = "nominal", values: np.ndarray | None = None) -> dict:
+def agreement_summary(counts: np.ndarray, *, weights: np.ndarray | None = None, n_resamples: int = 1000,
+                      seed: int = 0, level: float = 0.95, alpha_level: str = "nominal",
+                      values: np.ndarray | None = None) -> dict:
     """Raw pairwise agreement and Krippendorff's alpha with bootstrap intervals over units.
 
     Each figure is {value, ci_low, ci_high, n}; n counts units with at least two judgments.
+    `weights` as in compress_units, for counts already tallied by pattern.
     """
-    patterns, weights = compress_units(counts)
+    patterns, weights = compress_units(counts, weights)
     n_units = int(weights.sum())
     if n_units == 0:
         empty = _figure(math.nan, (math.nan, math.nan), 0)
@@ -170,18 +175,19 @@ def agreement_summary(counts: np.ndarray, *, n_resamples: int = 1000, seed: int 
 
 
 def _binomial_two_sided_p(k: int, n: int, p: float = 0.5) -> float:
-    """Exact two-sided binomial test (sum of outcomes no more likely than the observed one)."""
+    """Two-sided binomial test: the probability of outcomes no more likely than the observed one.
+
+    Exact up to n = 20,000; beyond that the normal approximation agrees to many digits.
+    """
     if n == 0:
         return math.nan
-    ks = np.arange(n + 1, dtype=np.float64)
-    log_pmf = (np.vectorize(math.lgamma)(n + 1.0) - np.vectorize(math.lgamma)(ks + 1)
-               - np.vectorize(math.lgamma)(n - ks + 1) + ks * math.log(p) + (n - ks) * math.log1p(-p)) \
-        if n <= 20000 else None
-    if log_pmf is None:  # large n: the normal approximation is exact to many digits here
+    if n > 20_000:
         z = abs(k - n * p) / math.sqrt(n * p * (1 - p))
         return math.erfc(z / math.sqrt(2))
-    observed = log_pmf[k]
-    return float(min(1.0, np.exp(log_pmf[log_pmf <= observed + 1e-7]).sum()))
+    log_n = math.lgamma(n + 1)
+    log_pmf = np.array([log_n - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * math.log(p)
+                        + (n - i) * math.log1p(-p) for i in range(n + 1)])
+    return float(min(1.0, np.exp(log_pmf[log_pmf <= log_pmf[k] + 1e-7]).sum()))
 
 
 def proportion_summary(successes: int, n: int, *, level: float = 0.95) -> dict:
@@ -194,7 +200,7 @@ def proportion_summary(successes: int, n: int, *, level: float = 0.95) -> dict:
     half = z * math.sqrt(p_hat * (1 - p_hat) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     return {"value": round(p_hat, 6), "ci_low": round(max(0.0, centre - half), 6),
             "ci_high": round(min(1.0, centre + half), 6), "n": int(n),
-            "p_value": round(_binomial_two_sided_p(int(successes), int(n)), 6)}
+            "p_value": float(f"{_binomial_two_sided_p(int(successes), int(n)):.6g}")}
 
 
 def _normal_quantile(q: float) -> float:

@@ -161,6 +161,11 @@ def test_bad_output_and_bad_records(tmp_path):
         return iter([(fixture.COMPARISONS[6], fixture.JUDGMENTS[107])])
     with pytest.raises(ExportError, match="none of the 2 selected judgments made a row"):
         write_export(only_ties, request, tmp_path / "ties")
+
+    import datetime
+    with pytest.raises(ExportError, match="provenance must be JSON-serialisable") as err:
+        write_export(fixture.groups, request, tmp_path / "prov", provenance={"at": datetime.datetime.now()})
+    assert err.value.field == "provenance"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["full"]
 
 
@@ -171,3 +176,42 @@ def test_exporters_import_without_django():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=Path(__file__).resolve().parents[2])
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_manifest_agreement_equals_the_krippendorff_package_on_the_fixture(export, monkeypatch):
+    import krippendorff
+    import numpy as np
+
+    from exporters import stats
+
+    raters = sorted({j.rater for js in fixture.JUDGMENTS.values() for j in js})
+    labels = {"a": 0, "b": 1, "tie": 2, "both_bad": 3}
+    data = np.full((len(raters), len(fixture.COMPARISONS)), np.nan)
+    for col, c in enumerate(fixture.COMPARISONS):
+        for j in fixture.JUDGMENTS[c.comparison_id]:
+            data[raters.index(j.rater), col] = labels[j.choice]
+    expected = krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")
+
+    _, manifest = export(format="raw", aggregate="none", ties="keep")
+    alpha = manifest["agreement"]["krippendorff_alpha_nominal"]
+    assert alpha["value"] == round(expected, 6) and alpha["computed_by"] == "krippendorff"
+    assert alpha["n"] == 7 and alpha["ci_low"] < alpha["value"] < alpha["ci_high"]
+    # above the package's size limit the pattern formula takes over with the same number
+    monkeypatch.setattr(stats, "PACKAGE_ALPHA_MAX_UNITS", 0)
+    _, manifest = export(format="raw", aggregate="none", ties="keep")
+    alpha = manifest["agreement"]["krippendorff_alpha_nominal"]
+    assert alpha["value"] == round(expected, 6) and alpha["computed_by"] == "prefkit.agreement"
+    # pairwise: 101 (a a b) 1/3, 102 (a t t) 1/3, 103 3/3, 104 0/1, 105 1/3, 106 1/3, 107 1/1 -> 8/17
+    assert manifest["agreement"]["raw_pairwise"]["value"] == round(8 / 17, 6)
+    # position, by hand: of the 12 a/b judgments with a known order, 11, 32, 41, 53 and 63 chose the left one
+    assert manifest["position_bias"]["p_left"]["value"] == round(5 / 12, 6)
+
+
+def test_a_split_without_rows_gets_no_file_and_the_folder_still_loads(export, tmp_path):
+    import datasets
+
+    folder, manifest = export(format="trl-conversational", aggregate="majority", file_format="hf",
+                              test_fraction=0.001)
+    assert manifest["counts"]["rows"] == {"train": 4, "test": 0}
+    assert list(manifest["splits"]) == ["train"] and not (folder / "data" / "test-00000-of-00001.parquet").exists()
+    assert set(datasets.load_dataset(str(folder), cache_dir=str(tmp_path / "c"))) == {"train"}

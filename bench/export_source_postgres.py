@@ -56,7 +56,7 @@ def fill(*, n_judgments: int, k: int, n_raters: int = 60) -> None:
 
     call_command("migrate", verbosity=0)
     lead = user_create(username="bench-lead", role="lead")
-    project = project_create(slug="bench-export", name="Export bench", actor=lead, overlap=k, scale="four_level")
+    project = project_create(slug="bench-export", name="Export bench", actor=lead, overlap=k, scale="seven_point")
     version = guideline_publish(project=project, body_md="# Bench\n\nPick the better answer.", change_note="bench",
                                 author=lead)
     raters = [user_create(username=f"bench-rater{i:03d}", role="rater").pk for i in range(n_raters)]
@@ -91,8 +91,8 @@ def fill(*, n_judgments: int, k: int, n_raters: int = 60) -> None:
                    choice, choice_displayed, display_order, strength, rationale, flags, served_at, submitted_at,
                    active_ms, idempotency_key, supersedes_id)
             SELECT a.id, a.comparison_id, a.rater_id, a.guideline_version_id,
-                   (ARRAY['a', 'a', 'b', 'a', 'b'])[1 + (a.seed * 2654435761 %% 5)], 'left',
-                   CASE WHEN a.seed %% 2 = 0 THEN 'AB' ELSE 'BA' END, 1 + (a.seed %% 4), '', '[]'::jsonb,
+                   (ARRAY['a', 'a', 'b', 'a', 'b', 'tie'])[1 + (a.seed * 2654435761 %% 6)], 'left',
+                   CASE WHEN a.seed %% 2 = 0 THEN 'AB' ELSE 'BA' END, 1 + (a.seed %% 3), '', '[]'::jsonb,
                    now(), now(), 5000 + (a.seed %% 20000), 'bench-' || a.id, NULL
             FROM comparisons_assignment a WHERE a.project_id = %(p)s"""),
     ]
@@ -125,6 +125,26 @@ def run_case(fmt: str, aggregate: str, file_format: str) -> dict:
             "judgments": manifest["counts"]["judgments_read"], "rows": manifest["counts"]["rows_written"],
             "seconds": round(seconds, 2), "judgments_per_s": round(manifest["counts"]["judgments_read"] / seconds),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "bytes": size}
+
+
+def postgres_source(n_judgments: int, k: int, seed: int):
+    """bench/export_bench.py's `--source postgres`: the webapp's selector (server-side cursor) over
+    database wb_bench_export_<n>_k<k>, filled first (in another process) when it does not exist."""
+    admin_url = os.environ.get("WB_BENCH_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    name = f"wb_bench_export_{n_judgments}_k{k}"
+    url = database_url_for(admin_url, name)
+    if not _exists(admin_url, name):
+        create_database(admin_url, name)
+        _fill_in_child(url, n_judgments, k)
+    _setup_django(url)
+    from webapp.exports import selectors
+    from webapp.projects.models import Project
+
+    project = Project.objects.get(slug="bench-export")
+    filters = selectors.parse_filters({}, project=project)
+    total, comparisons = selectors.selection_counts(project, filters)
+    return (selectors.export_groups(project, filters), total,
+            f"postgres {name}: selector over {comparisons} comparisons x {k}")
 
 
 def main() -> None:

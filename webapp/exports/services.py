@@ -77,8 +77,8 @@ def export_job_run(job: Job, ctx) -> JobOutcome:
     request = ExportRequest(**{**job.params["request"], "margins": _margins(job.params["request"]["margins"]),
                                "filters": filters.as_dict()})
     out_dir = export_dir(job)
-    if job.params.get("output") is None and out_dir.exists():
-        shutil.rmtree(out_dir)  # a killed earlier attempt of this job
+    if job.params.get("output") is None:
+        _remove_leftovers(out_dir)
     total = job.params.get("selected", {}).get("judgments")
 
     def progress(done: int, total_: int | None, message: str) -> None:
@@ -95,6 +95,15 @@ def export_job_cleanup(job: Job) -> None:
     out_dir = export_dir(job)
     if out_dir.exists():
         shutil.rmtree(out_dir)
+
+
+def _remove_leftovers(out_dir: Path) -> None:
+    """What a killed earlier attempt of this job left: its finished folder (killed before the job
+    was marked done) or write_export's temporary sibling (killed mid-write)."""
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    for partial in out_dir.parent.glob(f".{out_dir.name}.partial-*"):
+        shutil.rmtree(partial, ignore_errors=True)
 
 
 def export_dir(job: Job) -> Path:

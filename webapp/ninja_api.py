@@ -6,7 +6,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from webapp.core.api import _authenticate, json_error
+from webapp.accounts.api_auth import _authenticate, json_error
 from webapp.core.errors import DomainError
 
 

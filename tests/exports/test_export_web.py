@@ -29,7 +29,7 @@ def test_the_api_queues_an_export_and_its_files_download(judged, tokens):
     status = client.get(f"/api/v1/jobs/{job_id}", **_bearer(tokens["carol"])).json()
     assert status["state"] == "succeeded", status["error"]
     names = {a["name"] for a in status["artifacts"]}
-    assert "README.md" in names and any(n.startswith("data/train-") for n in names)
+    assert "README.md" in names and any(n.startswith("data/") and n.endswith(".parquet") for n in names)
     readme = next(a for a in status["artifacts"] if a["name"] == "README.md")
     body = b"".join(client.get(readme["url"], **_bearer(tokens["carol"])).streaming_content)
     assert b"configs" in body

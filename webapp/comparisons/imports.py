@@ -1,23 +1,19 @@
 """Importing comparison files: all-or-nothing, idempotent by content hash."""
 import hashlib
-import json
 
 from django.conf import settings
 from django.db import transaction
 
 from webapp.audit.services import audit_record
 from webapp.comparisons.models import Comparison, ImportBatch, Prompt, Response
-from webapp.comparisons.parsing import ImportFormatError, ParsedComparison, parse_import
+from prefkit.formats import ImportFormatError, ParsedComparison, parse_import
+from prefkit.hashing import canonical_hash
 from webapp.core import clock
 from webapp.core.errors import ValidationFailed
-from webapp.core.rendering import render_markdown
+from prefkit.rendering import render_markdown
 from webapp.runs.services import JobContext, JobOutcome, job_create
 
 IMPORT_JOB_KIND = "import"
-
-
-def _sha256_json(value) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def _check_size(data: bytes, file_name: str) -> None:
@@ -112,11 +108,11 @@ def _import_batch_contents(batch: ImportBatch, data: bytes) -> None:
 
 
 def _prompt_key(p: ParsedComparison) -> str:
-    return _sha256_json({"messages": p.prompt_messages})
+    return canonical_hash({"messages": p.prompt_messages})
 
 
 def _response_key(r) -> str:
-    return _sha256_json({"text": r.text, "model": r.model})
+    return canonical_hash({"text": r.text, "model": r.model})
 
 
 def _prompts_for(project, parsed: list[ParsedComparison]) -> dict[str, Prompt]:

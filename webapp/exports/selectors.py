@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from exporters import ComparisonRecord, JudgmentRecord
 from webapp.accounts.models import Profile
+from webapp.accounts.services import pseudonym_for
 from webapp.comparisons.models import Comparison, Judgment
 from webapp.core.errors import ValidationFailed
 from webapp.guidelines.models import GuidelineVersion, QuizItem
@@ -135,7 +136,7 @@ class IsoUtc(Func):
         return self.as_sql(compiler, connection, template="replace(%(expressions)s, ' ', 'T') || 'Z'")
 
 
-_JUDGMENT_FIELDS = ("id", "comparison_id", "rater__profile__pseudonym", "guideline_version__number",
+_JUDGMENT_FIELDS = ("id", "comparison_id", "rater_id", "rater__profile__pseudonym", "guideline_version__number",
                     "guideline_version__sha256", "choice", "strength", "display_order", "active_ms", "served_iso",
                     "submitted_iso", "flags", "assignment__round")
 
@@ -179,10 +180,10 @@ def _grouped(rows) -> Iterator[tuple[int, list[JudgmentRecord]]]:
 
 
 def _judgment_record(row) -> JudgmentRecord:
-    (judgment_id, comparison_id, pseudonym, version, sha256, choice, strength, display_order, active_ms, served_at,
+    (judgment_id, comparison_id, rater_id, pseudonym, version, sha256, choice, strength, display_order, active_ms, served_at,
      submitted_at, flags, round_, *origin) = row
     return JudgmentRecord(
-        judgment_id=judgment_id, comparison_id=comparison_id, rater=pseudonym, origin=origin[0] if origin else "here",
+        judgment_id=judgment_id, comparison_id=comparison_id, rater=pseudonym or pseudonym_for(f"user:{rater_id}"), origin=origin[0] if origin else "here",
         guideline_version=version, guideline_sha256=sha256, choice=choice, strength=strength,
         display_order=display_order or None, active_ms=active_ms, served_at=served_at,
         submitted_at=submitted_at, flags=tuple(flags or ()), round=round_,

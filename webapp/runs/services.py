@@ -17,6 +17,7 @@ from django.db import close_old_connections, connection, transaction
 from webapp.audit.services import audit_record
 from webapp.core import clock
 from webapp.core.errors import InvalidTransition, NotFound
+from webapp.core.queue import enqueue
 from webapp.runs import kinds
 from webapp.runs.models import Artifact, Job
 
@@ -70,11 +71,11 @@ def job_create(*, kind: str, project, actor, params: dict, enqueue: bool = True)
     return job
 
 
-def _send(job_id: int, kind: str) -> None:
-    from webapp.runs.tasks import job_run_task  # the task module imports this one
+JOB_RUN_TASK = "webapp.runs.tasks.job_run"  # defined in tasks.py, which imports this module
 
-    queue = kinds.queue_for(kind)
-    job_run_task.apply_async(args=[job_id], **({"queue": queue} if queue else {}))
+
+def _send(job_id: int, kind: str) -> None:
+    enqueue(JOB_RUN_TASK, job_id, queue=kinds.queue_for(kind))
 
 
 @transaction.atomic

@@ -5,7 +5,7 @@ from django.conf import settings
 from webapp.runs import services
 
 
-@shared_task(name="webapp.runs.tasks.job_run", acks_late=True)
+@shared_task(name=services.JOB_RUN_TASK, acks_late=True)
 def job_run_task(job_id: int) -> None:
     services.job_run(job_id=job_id)
 

@@ -4,11 +4,11 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from webapp.accounts.services import membership_add, user_create
+from webapp.accounts.services import user_create
 from webapp.comparisons.imports import import_file
 from webapp.guidelines.services import guideline_acknowledge, guideline_publish
 from webapp.projects.models import Project
-from webapp.projects.services import project_create
+from webapp.projects.services import membership_add, project_create
 
 FIXTURES = settings.BASE_DIR / "fixtures"
 DEMO_PASSWORD = "workbench-demo"

@@ -1,8 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from webapp.core.commands import domain_errors_as_command_errors, get_project, get_user
+from webapp.core.commands import domain_errors_as_command_errors, get_user
+from webapp.projects.commands import get_project
 from webapp.guidelines.models import GuidelineVersion
-from webapp.guidelines.quiz import quiz_set
+from webapp.comparisons.quiz import quiz_set
 
 
 class Command(BaseCommand):

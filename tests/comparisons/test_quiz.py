@@ -7,7 +7,7 @@ from webapp.comparisons import services
 from webapp.comparisons.models import Comparison
 from webapp.core.errors import Conflict, QuizRequired, ValidationFailed
 from webapp.guidelines.models import QuizAttempt
-from webapp.guidelines.quiz import quiz_attempt_submit, quiz_questions, quiz_set
+from webapp.comparisons.quiz import quiz_attempt_submit, quiz_questions, quiz_set
 
 pytestmark = pytest.mark.django_db
 

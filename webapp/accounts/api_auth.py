@@ -6,6 +6,7 @@ from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
+from webapp.accounts.services import user_for_token
 from webapp.core.errors import DomainError, ValidationFailed
 
 
@@ -26,8 +27,6 @@ def _session_csrf_failure(request):
 def _authenticate(request):
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if header:
-        from webapp.accounts.services import user_for_token
-
         scheme, _, raw = header.partition(" ")
         if scheme.lower() != "bearer" or not raw.strip():
             return None, json_error(401, "unauthenticated", "use 'Authorization: Bearer <token>'")

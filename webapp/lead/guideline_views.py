@@ -10,16 +10,21 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from webapp.accounts.models import Role
+from webapp.accounts.services import user_pseudonym
 from webapp.comparisons.models import Judgment
-from webapp.core.errors import DomainError
-from webapp.core.rendering import pygments_css, render_markdown
+from webapp.core.errors import DomainError, ValidationFailed
+from prefkit.rendering import pygments_css, render_markdown
 from webapp.core.views import domain_errors_as_pages
-from webapp.guidelines.diff import diff_lines, diff_stats
+from prefkit.diff import diff_lines, diff_stats
 from webapp.guidelines.models import Acknowledgement, GuidelineVersion
-from webapp.guidelines.services import MAX_GUIDELINE_CHARS, guideline_publish
+from webapp.guidelines.services import (
+    MAX_GUIDELINE_CHARS,
+    MAX_NOTE_CHARS,
+    guideline_publish,
+    normalize_guideline_text,
+)
 from webapp.projects.selectors import project_for_lead, role_of
 
-MAX_NOTE_CHARS = 500
 
 
 @login_required
@@ -52,18 +57,20 @@ def guideline_new(request, slug):
     current = GuidelineVersion.objects.current_for(project)
     if request.method == "GET":
         return _editor(request, project, current, body=current.body_md if current else "", note="")
-    # Browsers send textarea lines with CRLF; the published text (and so its hash) uses LF.
-    body = request.POST.get("body_md", "").replace("\r\n", "\n").replace("\r", "\n")
+    body = normalize_guideline_text(request.POST.get("body_md", ""))
     note = request.POST.get("change_note", "").strip()
-    error = _publish_error(current, body=body, note=note, base=request.POST.get("base", ""))
-    if error is None:
-        try:
-            version = guideline_publish(project=project, body_md=body, change_note=note, author=request.user)
-        except DomainError as failure:
-            error = failure.message
-    if error is not None:
-        stale = current is not None and request.POST.get("base", "") != str(current.number)
-        return _editor(request, project, current, body=body, note=note, error=error, stale=stale, status=400)
+    base = request.POST.get("base", "")
+    try:
+        if not note:  # the page asks for one: raters see it when they are asked to read the new version
+            raise ValidationFailed("add a change note: raters see it when they are asked to read the new version",
+                                   field="change_note")
+        version = guideline_publish(project=project, body_md=body, change_note=note, author=request.user,
+                                    based_on=int(base) if base.isdigit() else 0)
+    except DomainError as failure:
+        # The service's rules are the page's: show its message, keep the text being edited.
+        current = GuidelineVersion.objects.current_for(project)
+        return _editor(request, project, current, body=body, note=note, error=_sentence(failure.message),
+                       stale=failure.field == "based_on", status=400)
     messages.success(request, f"Published v{version.number} sha256 {version.sha256}")
     return redirect("guideline-versions", slug=slug)
 
@@ -112,22 +119,11 @@ def _editor(request, project, current, *, body, note, error="", stale=False, sta
     }, status=status)
 
 
-def _publish_error(current, *, body: str, note: str, base: str) -> str | None:
-    if not body.strip():
-        return "The guideline is empty. Write the text raters should follow."
-    if not note:
-        return "Add a change note: raters see it when they are asked to read the new version."
-    if len(note) > MAX_NOTE_CHARS:
-        return f"The change note is {len(note)} characters; keep it under {MAX_NOTE_CHARS}."
-    if current is None:
-        return None
-    # The editor was opened on version `base`: publishing over a newer one would silently drop its changes.
-    if base != str(current.number):
-        return (f"v{current.number} was published by {current.author or 'someone'} while you were editing. "
-                f"Your text is kept below: compare it with v{current.number} and publish again.")
-    if body == current.body_md:
-        return f"This text is identical to v{current.number} (sha256 {current.sha256}); there is nothing to publish."
-    return None
+def _sentence(message: str) -> str:
+    # Service messages are lower-case fragments (as in the API's "detail"); a page shows sentences.
+    starts_with_version = message[:1] == "v" and message[1:2].isdigit()
+    first = message[:1] if starts_with_version else message[:1].upper()
+    return first + message[1:] + ("" if message.endswith(".") else ".")
 
 
 def _judgment_counts(versions) -> dict[int, tuple[int, int]]:
@@ -149,8 +145,7 @@ def _raters_pending(project, current):
 
 def _person(user, show_username: bool) -> dict:
     # Leads see raters by pseudonym only; admins also see who is behind it.
-    profile = getattr(user, "profile", None)
-    return {"pseudonym": profile.pseudonym if profile else "—",
+    return {"pseudonym": user_pseudonym(user),
             "username": user.get_username() if show_username else ""}
 
 

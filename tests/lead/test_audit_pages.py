@@ -11,15 +11,15 @@ from django.db import connection, transaction
 from django.urls import reverse
 
 from tests.conftest import PASSWORD, acknowledge, make_world
-from webapp.accounts.services import login_failure_record, membership_add, user_create
+from webapp.accounts.services import login_failure_record, user_create
 from webapp.audit.models import GENESIS_HASH, AuditEvent
-from webapp.audit.selectors import filter_events
+from webapp.lead.audit_selectors import filter_events
 from webapp.audit.services import audit_record
-from webapp.audit.views import EXPORT_FIELDS, HASHED_FIELDS
+from webapp.lead.audit_views import EXPORT_FIELDS, HASHED_FIELDS
 from webapp.comparisons.services import assignment_next, judgment_submit
 from webapp.core import clock
 from webapp.core.errors import ValidationFailed
-from webapp.projects.services import project_create
+from webapp.projects.services import membership_add, project_create
 
 pytestmark = pytest.mark.django_db
 UTC = dt.timezone.utc

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from webapp.comparisons.parsing import (
+from prefkit.formats import (
     ImportFormatError,
     ParsedResponse,
     parse_import,
@@ -361,11 +361,5 @@ def test_it_rejects_a_bad_llmfao_record():
 
 
 def test_it_imports_no_django():
-    # Load the module by path: the webapp package's __init__ starts Celery, which loads Django.
-    code = (
-        "import importlib.util, sys\n"
-        f"spec = importlib.util.spec_from_file_location('parsing', {str(ROOT / 'webapp/comparisons/parsing.py')!r})\n"
-        "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
-        "assert 'django' not in sys.modules and 'webapp' not in sys.modules, sorted(sys.modules)\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT / "fixtures")
+    code = "import sys, prefkit.formats; assert 'django' not in sys.modules and 'webapp' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from webapp.accounts.models import Role
-from webapp.audit.selectors import (
+from webapp.lead.audit_selectors import (
     FILTER_FIELDS,
     distinct_actions,
     events_visible_to,

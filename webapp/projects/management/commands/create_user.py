@@ -3,8 +3,10 @@ import os
 from django.core.management.base import BaseCommand
 
 from webapp.accounts.models import Role
-from webapp.accounts.services import membership_add, token_create, user_create
-from webapp.core.commands import domain_errors_as_command_errors, get_project
+from webapp.accounts.services import token_create, user_create
+from webapp.core.commands import domain_errors_as_command_errors
+from webapp.projects.commands import get_project
+from webapp.projects.services import membership_add
 
 
 class Command(BaseCommand):

@@ -1,5 +1,5 @@
 """The side-by-side diff of guideline texts: a pure function, tested without a database."""
-from webapp.guidelines.diff import DiffRow, Part, diff_lines, diff_stats, inline_parts
+from prefkit.diff import DiffRow, Part, diff_lines, diff_stats, inline_parts
 
 
 def _plain(rows):

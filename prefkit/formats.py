@@ -79,6 +79,8 @@ import re
 import zlib
 from dataclasses import dataclass
 
+from prefkit.hashing import canonical_hash
+
 FORMAT_WORKBENCH = "workbench"
 FORMAT_HH_RLHF = "hh-rlhf"
 FORMAT_LLMFAO = "llmfao"
@@ -186,12 +188,6 @@ def _parse_records(content: bytes, file_name: str, limit: int) -> tuple[str | No
         except _RecordError as err:
             raise ImportFormatError(err.message, file_name=file_name, line=line, field=err.field) from None
     return file_format, parsed
-
-
-def canonical_hash(value) -> str:
-    """Return the sha256 hex digest of value's canonical JSON (sorted keys, no spaces, UTF-8)."""
-    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 # --- Reading lines -------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from webapp.comparisons.services import comparisons_requeue
 from webapp.core.errors import DomainError
 from webapp.core.views import domain_errors_as_pages
 from webapp.guidelines.models import GuidelineVersion, Quiz
-from webapp.guidelines.quiz import quiz_set
+from webapp.comparisons.quiz import quiz_set
 from webapp.projects.selectors import project_for_lead, role_of
 
 
@@ -21,7 +21,7 @@ def lead_project(request, slug):
     project = project_for_lead(slug=slug, user=request.user)
     totals = project_progress(project)
     live_leases = Assignment.objects.filter(project=project, status=Assignment.Status.LEASED).count()
-    return render(request, "projects/lead_project.html", {
+    return render(request, "lead/lead_project.html", {
         "project": project, "totals": totals, "live_leases": live_leases,
         "batches": ImportBatch.objects.filter(project=project).defer("upload").select_related("imported_by", "job")[:50],
         "versions": GuidelineVersion.objects.filter(project=project).order_by("-number"),
@@ -68,7 +68,7 @@ def lead_requeue(request, slug):
     disagreeing_only = request.GET.get("only") == "disagreeing"
     candidates = requeue_candidates(project=project, current_version_number=current.number,
                                     disagreeing_only=disagreeing_only) if current else []
-    return render(request, "projects/lead_requeue.html", {
+    return render(request, "lead/lead_requeue.html", {
         "project": project, "current": current, "candidates": candidates, "disagreeing_only": disagreeing_only,
     })
 
@@ -94,7 +94,7 @@ def lead_quiz(request, slug):
         return redirect("lead-quiz", slug=slug)
     attempts = quiz.attempts.select_related("user__profile").order_by("-submitted_at")[:200] if quiz else []
     gold_choices = Comparison.objects.filter(project=project).exclude(gold="").values_list("pk", "gold")[:200]
-    return render(request, "projects/lead_quiz.html", {
+    return render(request, "lead/lead_quiz.html", {
         "project": project, "current": current, "quiz": quiz, "attempts": attempts, "gold_choices": gold_choices,
         "is_admin": role_of(request.user) == "admin",
     })

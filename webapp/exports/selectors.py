@@ -7,14 +7,15 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
-from django.db.models import CharField, Count, Exists, F, Func, OuterRef, Q
+from django.db.models import CharField, Count, Exists, F, Func, OuterRef, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from exporters import ComparisonRecord, JudgmentRecord
 from webapp.accounts.models import Profile
 from webapp.accounts.services import pseudonym_for
-from webapp.comparisons.models import Comparison, Judgment
+from webapp.comparisons.models import Comparison, ExternalRater, Judgment
 from webapp.core.errors import ValidationFailed
 from webapp.guidelines.models import GuidelineVersion, QuizItem
 
@@ -60,7 +61,8 @@ def parse_filters(values: dict, *, project) -> ExportFilters:
             raise ValidationFailed(f"guideline_versions: project {project.slug} has no guideline v{number}",
                                    field="guideline_versions")
     raters = tuple(_words(values.get("exclude_raters"), "exclude_raters"))
-    known_raters = set(Profile.objects.filter(pseudonym__in=raters).values_list("pseudonym", flat=True))
+    known_raters = set(Profile.objects.filter(pseudonym__in=raters).values_list("pseudonym", flat=True)) | set(
+        ExternalRater.objects.filter(project=project, pseudonym__in=raters).values_list("pseudonym", flat=True))
     for name in raters:
         if name not in known_raters:
             raise ValidationFailed(f"exclude_raters: no rater with pseudonym {name!r}", field="exclude_raters")
@@ -84,7 +86,7 @@ def selected_judgments(project, filters: ExportFilters):
     corrected = Judgment.objects.filter(supersedes_id=OuterRef("pk"))
     qs = Judgment.objects.filter(comparison__project=project).filter(~Exists(corrected))
     if filters.origin:
-        qs = _filter_origin(qs, filters.origin)
+        qs = qs.filter(origin__in=filters.origin)
     if filters.guideline_versions:
         qs = qs.filter(guideline_version__number__in=filters.guideline_versions)
     start = _moment(filters.since, "since", end_of_day=False)
@@ -94,7 +96,8 @@ def selected_judgments(project, filters: ExportFilters):
     if end:
         qs = qs.filter(submitted_at__lte=end)
     if filters.exclude_raters:
-        qs = qs.exclude(rater__profile__pseudonym__in=filters.exclude_raters)
+        qs = qs.exclude(Q(rater__profile__pseudonym__in=filters.exclude_raters)
+                        | Q(external_rater__pseudonym__in=filters.exclude_raters))
     if filters.gold != "any":
         has_gold = ~Q(comparison__gold="")
         qs = qs.filter(has_gold if filters.gold == "with" else ~has_gold)
@@ -102,16 +105,10 @@ def selected_judgments(project, filters: ExportFilters):
         quiz_ids = QuizItem.objects.filter(quiz__version__project=project).values("comparison_id")
         qs = qs.filter(comparison_id__in=quiz_ids) if filters.quiz == "with" else qs.exclude(comparison_id__in=quiz_ids)
     if filters.rounds == "current":
-        qs = qs.filter(assignment__round=F("comparison__round"))
+        # Judgments made elsewhere have no assignment: they count as the first round's.
+        qs = qs.filter(Q(assignment__round=F("comparison__round"))
+                       | Q(assignment__isnull=True, comparison__round=1))
     return qs
-
-
-def _filter_origin(qs, origins: tuple[str, ...]):
-    # ORIGIN FILTER: Judgment.origin ("here" | "import" | "external") comes with the real-data work
-    # (issue 9). Until that column exists every judgment was made here.
-    if any(f.name == "origin" for f in Judgment._meta.get_fields()):
-        return qs.filter(origin__in=origins)
-    return qs if "here" in origins else qs.none()
 
 
 def selection_counts(project, filters: ExportFilters) -> tuple[int, int]:
@@ -136,9 +133,9 @@ class IsoUtc(Func):
         return self.as_sql(compiler, connection, template="replace(%(expressions)s, ' ', 'T') || 'Z'")
 
 
-_JUDGMENT_FIELDS = ("id", "comparison_id", "rater_id", "rater__profile__pseudonym", "guideline_version__number",
+_JUDGMENT_FIELDS = ("id", "comparison_id", "rater_id", "rater_pseudonym", "guideline_version__number",
                     "guideline_version__sha256", "choice", "strength", "display_order", "active_ms", "served_iso",
-                    "submitted_iso", "flags", "assignment__round")
+                    "submitted_iso", "flags", "made_in_round", "origin")
 
 
 def export_groups(project, filters: ExportFilters):
@@ -146,10 +143,12 @@ def export_groups(project, filters: ExportFilters):
     as `exporters.write_export` wants; it may be called more than once."""
 
     def groups() -> Iterator[tuple[ComparisonRecord, list[JudgmentRecord]]]:
-        fields = _JUDGMENT_FIELDS + (("origin",) if _has_origin() else ())
         rows = (selected_judgments(project, filters)
-                .annotate(served_iso=IsoUtc("served_at"), submitted_iso=IsoUtc("submitted_at"))
-                .order_by("comparison_id", "id").values_list(*fields).iterator(chunk_size=_CHUNK))
+                .annotate(served_iso=IsoUtc("served_at"), submitted_iso=IsoUtc("submitted_at"),
+                          # raters here by their profile's pseudonym, raters elsewhere by theirs
+                          rater_pseudonym=Coalesce("rater__profile__pseudonym", "external_rater__pseudonym"),
+                          made_in_round=Coalesce("assignment__round", Value(1)))
+                .order_by("comparison_id", "id").values_list(*_JUDGMENT_FIELDS).iterator(chunk_size=_CHUNK))
         pending: list[tuple[int, list[JudgmentRecord]]] = []
         for comparison_id, judgments in _grouped(rows):
             if len(judgments) >= filters.min_judgments:
@@ -160,10 +159,6 @@ def export_groups(project, filters: ExportFilters):
         yield from _with_comparisons(project, pending)
 
     return groups
-
-
-def _has_origin() -> bool:
-    return any(f.name == "origin" for f in Judgment._meta.get_fields())
 
 
 def _grouped(rows) -> Iterator[tuple[int, list[JudgmentRecord]]]:
@@ -181,9 +176,9 @@ def _grouped(rows) -> Iterator[tuple[int, list[JudgmentRecord]]]:
 
 def _judgment_record(row) -> JudgmentRecord:
     (judgment_id, comparison_id, rater_id, pseudonym, version, sha256, choice, strength, display_order, active_ms, served_at,
-     submitted_at, flags, round_, *origin) = row
+     submitted_at, flags, round_, origin) = row
     return JudgmentRecord(
-        judgment_id=judgment_id, comparison_id=comparison_id, rater=pseudonym or pseudonym_for(f"user:{rater_id}"), origin=origin[0] if origin else "here",
+        judgment_id=judgment_id, comparison_id=comparison_id, rater=pseudonym or pseudonym_for(f"user:{rater_id}"), origin=origin,
         guideline_version=version, guideline_sha256=sha256, choice=choice, strength=strength,
         display_order=display_order or None, active_ms=active_ms, served_at=served_at,
         submitted_at=submitted_at, flags=tuple(flags or ()), round=round_,

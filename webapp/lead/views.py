@@ -5,10 +5,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from webapp.comparisons.imports import import_request
-from webapp.comparisons.models import Assignment, Comparison, ImportBatch
+from webapp.comparisons.models import Assignment, Comparison, ImportBatch, Judgment
 from webapp.comparisons.selectors import project_progress, requeue_candidates
 from webapp.comparisons.services import comparisons_requeue
-from webapp.core.errors import DomainError
+from webapp.core.errors import DomainError, ValidationFailed
 from webapp.core.views import domain_errors_as_pages
 from webapp.guidelines.models import GuidelineVersion, Quiz
 from webapp.comparisons.quiz import quiz_set
@@ -21,8 +21,9 @@ def lead_project(request, slug):
     project = project_for_lead(slug=slug, user=request.user)
     totals = project_progress(project)
     live_leases = Assignment.objects.filter(project=project, status=Assignment.Status.LEASED).count()
+    elsewhere = Judgment.objects.filter(comparison__project=project).exclude(origin=Judgment.Origin.HERE).count()
     return render(request, "lead/lead_project.html", {
-        "project": project, "totals": totals, "live_leases": live_leases,
+        "project": project, "totals": totals, "live_leases": live_leases, "judgments_elsewhere": elsewhere,
         "batches": ImportBatch.objects.filter(project=project).defer("upload").select_related("imported_by", "job")[:50],
         "versions": GuidelineVersion.objects.filter(project=project).order_by("-number"),
     })
@@ -38,7 +39,12 @@ def lead_import(request, slug):
         messages.error(request, "Choose a file to import.")
         return redirect("lead-project", slug=slug)
     try:
-        batch = import_request(project=project, data=upload.read(), file_name=upload.name, actor=request.user)
+        kind = request.POST.get("kind", ImportBatch.Kind.COMPARISONS)
+        if kind not in ImportBatch.Kind.values:
+            raise ValidationFailed("kind must be comparisons or judgments", field="kind")
+        batch = import_request(project=project, data=upload.read(), file_name=upload.name, actor=request.user,
+                               skip_invalid=bool(request.POST.get("skip_invalid")), kind=kind,
+                               source=request.POST.get("source", "").strip())
     except DomainError as error:
         messages.error(request, str(error))
     else:

@@ -22,7 +22,7 @@ def batches_to_jobs(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('comparisons', '0004_canonical_content_hashes'),
+        ('comparisons', '0005_judgment_origin_external_raters'),
         ('runs', '0001_jobs_and_artifacts'),
     ]
 

@@ -99,3 +99,23 @@ def test_an_output_folder_that_is_not_empty_is_refused(judged, tmp_path):
     with pytest.raises(ValidationFailed) as caught:
         services.export_request(project=judged.project, actor=judged.carol, values={"format": "raw"}, output=tmp_path)
     assert caught.value.field == "output" and (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_judgments_made_elsewhere_export_with_their_origin_and_external_pseudonym(judged):
+    import json as json_module
+
+    from webapp.comparisons.judgment_imports import judgments_import_file
+    from webapp.comparisons.models import Comparison, ExternalRater
+
+    pair = Comparison.objects.filter(project=judged.project).order_by("pk").first()
+    line = {"id": pair.external_id, "rater": "ann-1", "choice": "B", "submitted_at": "2024-03-01T10:00:00Z"}
+    judgments_import_file(project=judged.project, data=(json_module.dumps(line) + "\n").encode(),
+                          file_name="elsewhere.jsonl", actor=judged.carol)
+    external = ExternalRater.objects.get(external_id="ann-1")
+    imported = [j for _, js in _records(judged, origin="import") for j in js]
+    assert [(j.rater, j.choice, j.origin, j.round, j.display_order, j.guideline_version) for j in imported] == [
+        (external.pseudonym, "b", "import", 1, None, None)]
+    assert imported[0].submitted_at.startswith("2024-03-01T10:00:00")
+    assert len([j for _, js in _records(judged, rounds="current") for j in js]) == 11
+    assert [j for _, js in _records(judged, exclude_raters=external.pseudonym) for j in js if j.origin == "import"] == []
+    assert len([j for _, js in _records(judged, origin="here") for j in js]) == 10

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "webapp.guidelines",
     "webapp.comparisons",
     "webapp.raters",
+    "webapp.labelstudio",
     "webapp.lead",
     "webapp.demo",
 ]

@@ -52,13 +52,15 @@ def labelstudio_import_file(*, project, data: bytes, name: str, actor, options: 
 
 
 def labelstudio_store(*, project, parsed: ParsedExport, source: str, origin_name: str, actor,
-                      guideline_version=None) -> ImportResult:
+                      guideline_version=None, pinned_tasks: frozenset = frozenset()) -> ImportResult:
+    """Store parsed annotations; `guideline_version` pins only the judgments on `pinned_tasks`
+    (tasks we pushed under that version)."""
     with transaction.atomic():
         sides, made = _comparisons_for(project, parsed.tasks, origin_name, actor)
         scope = source_scope(source)
         raters = _external_raters(project, scope, {a.annotator for a in parsed.annotations})
-        created, existing = _store(parsed.annotations, sides, raters, source=source,
-                                   guideline_version=guideline_version, project=project)
+        created, existing = _store(parsed.annotations, sides, raters, source=source, project=project,
+                                   guideline_version=guideline_version, pinned_tasks=pinned_tasks)
         result = ImportResult(format=parsed.format, tasks=len(parsed.tasks), annotations=len(parsed.annotations),
                               created=created, already_present=existing, cancelled=parsed.cancelled,
                               repeats=parsed.repeats, comparisons_created=made)
@@ -124,7 +126,8 @@ def _key(source: str, a: Annotation) -> str:
     return f"ls:{a.annotation_id}:{stamp}"[:100]
 
 
-def _store(annotations: list[Annotation], sides, raters, *, source: str, guideline_version, project) -> tuple[int, int]:
+def _store(annotations: list[Annotation], sides, raters, *, source: str, guideline_version, pinned_tasks,
+           project) -> tuple[int, int]:
     rater_ids = [r.pk for r in raters.values()]
     current = {
         (rid, cid): (jid, key)
@@ -147,7 +150,7 @@ def _store(annotations: list[Annotation], sides, raters, *, source: str, guideli
             choice = Judgment.Choice.A if (a.selected == "left") == left_is_a else Judgment.Choice.B
         new.append(Judgment(
             origin=Judgment.Origin.EXTERNAL, comparison_id=comparison_id, external_rater=rater,
-            guideline_version=guideline_version, source=f"label-studio:{source}"[:200], choice=choice,
+            guideline_version=guideline_version if a.task_id in pinned_tasks else None, source=f"label-studio:{source}"[:200], choice=choice,
             choice_displayed=a.selected, display_order="AB" if left_is_a else "BA", strength=a.strength,
             active_ms=round(a.lead_time_s * 1000) if a.lead_time_s is not None else None,
             submitted_at=a.updated_at or a.created_at or now, idempotency_key=key,
@@ -164,3 +167,92 @@ def _store(annotations: list[Annotation], sides, raters, *, source: str, guideli
         for comparison_id, count in sorted(Counter(j.comparison_id for j in new if j.supersedes_id is None).items()):
             Comparison.objects.filter(pk=comparison_id).update(taken=F("taken") + count, judged=F("judged") + count)
     return len(new), existing
+
+
+def labelstudio_push(*, project, url: str, token: str, actor, title: str = "", seed: int | None = None,
+                     options: Options = Options()):
+    """Create a Label Studio project from `project`'s comparisons: pairwise config with strength
+    choices, the current guideline as instructions, one task per comparison with a recorded random
+    side swap. Returns the LabelStudioPush record."""
+    import random
+    import secrets
+
+    from prefkit.labelstudio import pairwise_config
+    from prefkit.rendering import render_markdown
+    from webapp.guidelines.models import GuidelineVersion
+    from webapp.labelstudio.client import call, connect
+    from webapp.labelstudio.models import LabelStudioPush
+
+    version = GuidelineVersion.objects.current_for(project)
+    comparisons = list(Comparison.objects.filter(project=project).order_by("id")
+                       .values_list("id", "prompt__messages", "response_a__text", "response_b__text"))
+    if not comparisons:
+        raise LabelStudioError(f"project '{project.slug}' has no comparisons to push")
+    rng = random.Random(seed if seed is not None else secrets.randbits(64))
+    tasks = []
+    for cid, messages, a_text, b_text in comparisons:
+        swapped = rng.random() < 0.5
+        left, right = (b_text, a_text) if swapped else (a_text, b_text)
+        tasks.append({options.prompt_key: _prompt_text(messages), options.left_key: left, options.right_key: right,
+                      options.comparison_id_key: cid, options.swap_key: swapped})
+    client = connect(url, token)
+    created = call(lambda: client.projects.create(
+        title=(title or f"{project.name} (workbench)")[:50], label_config=pairwise_config(options),
+        expert_instruction=render_markdown(version.body_md) if version else "", show_instruction=True,
+    ), url=url, what="creating the project")
+    call(lambda: client.projects.import_tasks(id=created.id, request=tasks), url=url, what="importing tasks",
+         project_id=created.id)
+    mapping = {str(t.id): [t.data[options.comparison_id_key], t.data[options.swap_key]]
+               for t in call(lambda: list(client.tasks.list(project=created.id, page_size=100)), url=url,
+                             what="listing tasks", project_id=created.id)}
+    with transaction.atomic():
+        push = LabelStudioPush.objects.create(project=project, url=url.rstrip("/"), ls_project_id=created.id,
+                                              guideline_version=version, pushed_by=actor, tasks=mapping)
+        audit_record(actor=actor, action="labelstudio.pushed", obj=push, project_id=project.pk,
+                     payload={"url": push.url, "label_studio_project": created.id, "tasks": len(mapping),
+                              "guideline_version": version.number if version else None})
+    return push
+
+
+def _prompt_text(messages: list[dict]) -> str:
+    if len(messages) == 1:
+        return messages[0]["content"]
+    return "\n\n".join(f"{m['role'].capitalize()}: {m['content']}" for m in messages)
+
+
+def labelstudio_pull(*, project, url: str, token: str, ls_project_id: int, actor,
+                     options: Options = Options()) -> ImportResult:
+    """Pull a live Label Studio project's annotations into `project` (same mapping as the file import).
+    Tasks we pushed map through the recorded swap and pin the guideline version we sent; a second
+    pull adds only what is new."""
+    from prefkit.labelstudio import check_config
+    from webapp.labelstudio.client import call, connect
+    from webapp.labelstudio.models import LabelStudioPush
+
+    url = url.rstrip("/")
+    client = connect(url, token)
+    remote = call(lambda: client.projects.get(id=ls_project_id), url=url, what="reading the project",
+                  project_id=ls_project_id)
+    try:
+        check_config(remote.label_config or "", options)
+    except LabelStudioError as error:
+        raise LabelStudioError(f"Label Studio project {ls_project_id} at {url}: {error}") from None
+    data = b"".join(call(lambda: list(client.projects.exports.download_sync(id=ls_project_id, export_type="JSON")),
+                         url=url, what="exporting", project_id=ls_project_id))
+    name = f"{url} project {ls_project_id}"
+    if data.strip() in (b"", b"[]"):  # nothing annotated yet
+        parsed = ParsedExport(format="JSON", tasks={}, annotations=[])
+    else:
+        parsed = parse_export(data, name=name, options=options)
+    push = LabelStudioPush.objects.filter(url=url, ls_project_id=ls_project_id, project=project).first()
+    pinned = set()
+    if push is not None:
+        for task_id, task in list(parsed.tasks.items()):
+            recorded = push.tasks.get(str(task_id))
+            if recorded is not None:  # the recorded swap wins over whatever the task data says now
+                parsed.tasks[task_id] = Task(task.task_id, task.prompt, task.left, task.right,
+                                             comparison_id=recorded[0], swapped=recorded[1], data=task.data)
+                pinned.add(task_id)
+    return labelstudio_store(project=project, parsed=parsed, source=f"{url}#{ls_project_id}", origin_name=name,
+                             actor=actor, guideline_version=push.guideline_version if push else None,
+                             pinned_tasks=frozenset(pinned))

@@ -142,6 +142,8 @@ def _annotation(task_id, raw, result, annotator, project, where, options, id_key
     annotation_id = raw.get(id_key)
     if not isinstance(annotation_id, int):
         raise LabelStudioError(f"{where}: field '{id_key}' must be the annotation's integer id")
+    if annotator is None and isinstance(raw.get("wb_rater"), str):
+        annotator = raw["wb_rater"]  # a file we exported (see export_task)
     if annotator is None or isinstance(annotator, (list, bool)):
         raise LabelStudioError(f"{where}: no annotator ('completed_by' / 'annotator')")
     if isinstance(annotator, dict):
@@ -227,3 +229,39 @@ def pairwise_config(options: Options = Options()) -> str:
             f'  <Text name="{options.right_key}" value="${options.right_key}"/>\n'
             f'  <Choices name="{options.strength_name}" toName="{options.prompt_key}" choice="single" '
             f'showInline="true">{choices}\n  </Choices>\n</View>')
+
+
+@dataclass(frozen=True)
+class ExportJudgment:
+    judgment_id: int
+    rater: str            # pseudonymous id
+    choice: str           # "a" | "b" | "tie"
+    strength: int | None
+    active_ms: int | None
+    submitted_at: str     # ISO 8601
+
+
+def export_task(comparison_id: int, prompt: str, response_a: str, response_b: str,
+                judgments: list[ExportJudgment], options: Options = Options()) -> dict:
+    """One Label Studio task (JSON export shape, importable by Label Studio) with its annotations.
+    Response A is on the left; a tie is the strength control's "tie" without a pairwise pick."""
+    labels = {number: label for label, number in STRENGTH_LABELS.items()}
+    annotations = []
+    for j in judgments:
+        result = []
+        if j.choice in ("a", "b"):
+            result.append({"from_name": options.pairwise_name, "to_name": f"{options.left_key},{options.right_key}",
+                           "type": "pairwise", "value": {"selected": "left" if j.choice == "a" else "right"}})
+        label = "tie" if j.choice == "tie" else labels.get(j.strength)
+        if label:
+            result.append({"from_name": options.strength_name, "to_name": options.prompt_key, "type": "choices",
+                           "value": {"choices": [label]}})
+        # Label Studio refuses a completed_by that is not one of its users (it assigns the importing
+        # user), so the rater's pseudonym travels in wb_rater, which our import reads.
+        annotations.append({"id": j.judgment_id, "wb_rater": j.rater, "result": result, "was_cancelled": False,
+                            "lead_time": j.active_ms / 1000 if j.active_ms is not None else None,
+                            "created_at": j.submitted_at, "updated_at": j.submitted_at})
+    return {"id": comparison_id, "data": {options.prompt_key: prompt, options.left_key: response_a,
+                                          options.right_key: response_b, options.comparison_id_key: comparison_id,
+                                          options.swap_key: False},
+            "annotations": annotations}

@@ -256,3 +256,36 @@ def labelstudio_pull(*, project, url: str, token: str, ls_project_id: int, actor
     return labelstudio_store(project=project, parsed=parsed, source=f"{url}#{ls_project_id}", origin_name=name,
                              actor=actor, guideline_version=push.guideline_version if push else None,
                              pinned_tasks=frozenset(pinned))
+
+
+def labelstudio_export(*, project, out_path) -> dict:
+    """Write `project`'s comparisons with their current judgments (a, b or tie; both-bad has no
+    Label Studio equivalent and is counted, not written) as a Label Studio JSON file, atomically."""
+    import os
+    from pathlib import Path
+
+    from prefkit.labelstudio import ExportJudgment, export_task
+    from webapp.accounts.services import user_pseudonym
+
+    out_path = Path(out_path)
+    tasks, written, left_out = [], 0, 0
+    comparisons = (Comparison.objects.filter(project=project).order_by("id")
+                   .select_related("prompt", "response_a", "response_b"))
+    for comparison in comparisons.iterator(chunk_size=500):
+        current = (Judgment.objects.filter(comparison=comparison, superseded_by__isnull=True).order_by("id")
+                   .select_related("rater__profile", "external_rater"))
+        items = []
+        for j in current:
+            if j.choice == Judgment.Choice.BOTH_BAD:
+                left_out += 1
+                continue
+            rater = user_pseudonym(j.rater) if j.rater_id else j.external_rater.pseudonym
+            items.append(ExportJudgment(judgment_id=j.pk, rater=rater, choice=j.choice, strength=j.strength,
+                                        active_ms=j.active_ms, submitted_at=j.submitted_at.isoformat()))
+        written += len(items)
+        tasks.append(export_task(comparison.pk, _prompt_text(comparison.prompt.messages),
+                                 comparison.response_a.text, comparison.response_b.text, items))
+    partial = out_path.with_name(out_path.name + ".partial")
+    partial.write_text(json.dumps(tasks, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    os.replace(partial, out_path)
+    return {"tasks": len(tasks), "annotations": written, "both_bad_left_out": left_out}

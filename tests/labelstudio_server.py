@@ -155,6 +155,12 @@ def stop(live: LiveLabelStudio) -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--prepare"]:  # ./run test: build the cached virtualenv and data template up front
+        try:
+            ensure_template(ensure_venv())
+        except LabelStudioUnavailable as error:
+            sys.exit(f"Label Studio: {error}")
+        sys.exit(0)
     live = start()
     print(f"Label Studio at {live.url}\n  lead token {live.lead_token}\n  second user token {live.rater_token}")
     try:

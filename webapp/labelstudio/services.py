@@ -40,7 +40,7 @@ class ImportResult:
 
 
 def source_scope(source: str) -> str:
-    return f"label-studio:{source}"
+    return f"label-studio:{source}"[:200]  # ExternalRater.scope length
 
 
 def labelstudio_import_file(*, project, data: bytes, name: str, actor, options: Options = Options()) -> ImportResult:

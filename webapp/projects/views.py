@@ -1,13 +1,15 @@
 """Data-lead pages: project progress and file import."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from webapp.comparisons.imports import import_request
 from webapp.comparisons.models import Assignment, Comparison, ImportBatch
 from webapp.comparisons.selectors import project_progress, requeue_candidates
 from webapp.comparisons.services import comparisons_requeue
+from webapp.core import clock
 from webapp.core.errors import DomainError
 from webapp.core.views import domain_errors_as_pages
 from webapp.guidelines.models import GuidelineVersion, Quiz
@@ -19,13 +21,33 @@ from webapp.projects.selectors import project_for_lead, role_of
 @domain_errors_as_pages
 def lead_project(request, slug):
     project = project_for_lead(slug=slug, user=request.user)
-    totals = project_progress(project)
-    live_leases = Assignment.objects.filter(project=project, status=Assignment.Status.LEASED).count()
     return render(request, "projects/lead_project.html", {
-        "project": project, "totals": totals, "live_leases": live_leases,
-        "batches": ImportBatch.objects.filter(project=project).defer("upload").select_related("imported_by")[:50],
+        "project": project, "totals": _lead_progress(project), "batches": _recent_batches(project),
         "versions": GuidelineVersion.objects.filter(project=project).order_by("-number"),
     })
+
+
+@login_required
+@require_GET
+@domain_errors_as_pages
+def lead_import_status(request, slug):
+    """The lead page polls this while an import is pending or running: batch states and progress counts."""
+    project = project_for_lead(slug=slug, user=request.user)
+    return JsonResponse({
+        "progress": _lead_progress(project),
+        "batches": [{"id": b.pk, "file_name": b.file_name, "status": b.status, "created": b.created_count,
+                     "already_present": b.existing_count, "error": b.error} for b in _recent_batches(project)],
+    })
+
+
+def _lead_progress(project) -> dict:
+    totals = project_progress(project, now=clock.now())
+    totals["live_leases"] = Assignment.objects.filter(project=project, status=Assignment.Status.LEASED).count()
+    return totals
+
+
+def _recent_batches(project):
+    return ImportBatch.objects.filter(project=project).defer("upload").select_related("imported_by")[:50]
 
 
 @login_required
@@ -42,7 +64,7 @@ def lead_import(request, slug):
     except DomainError as error:
         messages.error(request, str(error))
     else:
-        messages.info(request, f"{batch.file_name} is queued for import (#{batch.pk}); refresh to see its status.")
+        messages.info(request, f"{batch.file_name} is queued for import (#{batch.pk}); its status below updates by itself.")
     return redirect("lead-project", slug=slug)
 
 

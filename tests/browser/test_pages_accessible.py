@@ -81,11 +81,12 @@ def pages_by_person(world) -> dict[str, list[tuple[str, str]]]:
         "alice": [  # rater
             ("/", "h1"), ("/p/demo/guideline/", "#guideline-body"), ("/p/demo/", "#task:not([hidden])"),
             ("/p/demo/mine/", "table"), (f"/p/demo/mine/{judgment.pk}/", "#judged-left"),
+            ("/lead/demo/", "h1"),  # not theirs: the "not allowed" page
         ],
         "bob": [("/p/demo/guideline/", "#acknowledge")],  # rater who has not read v2 yet
         "frank": [("/p/demo/quiz/", "#quiz-form")],      # rater before the onboarding quiz
         "carol": [  # data lead
-            ("/lead/demo/", "#progress-bar"), ("/lead/demo/guidelines/", "#versions"),
+            ("/", "h1"), ("/lead/demo/", "#progress-bar"), ("/lead/demo/guidelines/", "#versions"),
             ("/lead/demo/guidelines/diff/?from=1&to=2", "#rendered-diff"), ("/lead/demo/guidelines/new/", "#body_md"),
             ("/lead/demo/requeue/", "#requeue-form"), ("/lead/demo/quiz/", "h1"), ("/audit/?project=demo", "#audit-events"),
             (f"/provenance/judgments/{judgment.pk}/", "#judgment"),

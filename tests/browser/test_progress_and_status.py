@@ -10,7 +10,7 @@ from tests.conftest import acknowledge, add_comparisons, comparisons_jsonl, make
 
 pytestmark = pytest.mark.browser
 
-ACCENT = "rgb(36, 87, 197)"       # --accent
+ACCENT = "rgb(36, 87, 197)"       # --accent (--err is rgb(179, 38, 30))
 CHECKED_BG = "rgb(227, 236, 255)"  # a checked option's label
 PLAIN_BG = "rgb(255, 255, 255)"
 
@@ -24,7 +24,7 @@ def option(kind: str, value: str) -> str:
 
 
 def test_the_rater_sees_the_chosen_answer_and_progress_that_keeps_up(live_server, open_browser):
-    world = make_world(scale="four_level", overlap=1, n_comparisons=3)
+    world = make_world(scale="four_level", overlap=1, n_comparisons=3, allow_both_bad=True)
     acknowledge(world, "alice")
     page = open_browser("alice")
     log_in(page, live_server.url, "alice", path="/p/demo/")
@@ -49,8 +49,11 @@ def test_the_rater_sees_the_chosen_answer_and_progress_that_keeps_up(live_server
     assert ACCENT in style(page, "#right-side", "boxShadow") and style(page, "#left-side", "boxShadow") == "none"
     expect(page.locator("#right-side .pick")).to_be_visible()
     expect(page.locator("#left-side .pick")).to_be_hidden()
+    page.keyboard.press("b")  # both bad: both responses marked in red
+    assert {style(page, side, "boxShadow") for side in ("#left-side", "#right-side")} == {"rgb(179, 38, 30) 0px 0px 0px 2px"}
+    assert style(page, option("choice", "both_bad"), "backgroundColor") == CHECKED_BG
     page.locator(option("choice", "left")).click()  # the mouse too
-    assert ACCENT in style(page, "#left-side", "boxShadow")
+    assert ACCENT in style(page, "#left-side", "boxShadow") and style(page, "#right-side", "boxShadow") == "none"
 
     # Pairs imported while the rater works show up in "left in the queue" after the next submit:
     # the counts come from the server, not only from counting on the page.

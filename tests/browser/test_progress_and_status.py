@@ -5,6 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import axe_violations
 from tests.browser.test_rater_flow import log_in, submit
 from tests.conftest import acknowledge, add_comparisons, comparisons_jsonl, make_world
 
@@ -79,7 +80,7 @@ def test_the_rater_sees_the_chosen_answer_and_progress_that_keeps_up(live_server
     expect(page.locator("#remaining")).to_have_text("0")
 
 
-def test_the_lead_watches_an_import_finish_without_reloading(live_server, open_browser, tmp_path):
+def test_the_lead_watches_an_import_finish_without_reloading(live_server, open_browser, tmp_path, axe_source):
     from celery.contrib.testing.worker import start_worker
 
     from webapp.celery import app
@@ -108,3 +109,4 @@ def test_the_lead_watches_an_import_finish_without_reloading(live_server, open_b
     expect(page.locator("#import-news")).to_have_text(re.compile(r"more-pairs\.jsonl: imported, 3 new"))
     assert page.evaluate("window.__same_page") is True  # updated in place, never reloaded
     assert page.eval_on_selector("#progress-bar", "el => [el.value, el.max]") == [0, 5]
+    assert axe_violations(page, axe_source) == []  # the page as updated in place, message included

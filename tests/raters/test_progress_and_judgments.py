@@ -8,6 +8,7 @@ from django.test import Client
 from tests.conftest import PASSWORD, acknowledge, add_comparisons, make_world
 from webapp.comparisons import services
 from webapp.comparisons.models import Judgment
+from webapp.comparisons import selectors
 from webapp.comparisons.selectors import rater_progress
 from webapp.core import clock
 from webapp.raters import views
@@ -40,20 +41,22 @@ def test_progress_counts_today_in_total_and_what_is_left_for_this_rater():
     judge(world, world.bob, at=NOON)   # bob fills a slot of a pair alice judged: no change for her
     judge(world, world.bob, at=NOON)   # ...and one of a pair she has not had: it stays open (1 of 2)
     assert rater_progress(project=world.project, rater=world.alice, now=NOON) == {
-        "today": 1, "total": 2, "remaining": 2}
+        "today": 1, "total": 2, "remaining": 2, "remaining_text": "2"}
     with clock.frozen_at(NOON):
         services.assignment_next(project=world.project, rater=world.alice)  # a live lease still counts
     assert rater_progress(project=world.project, rater=world.alice, now=NOON)["remaining"] == 2
     assert rater_progress(project=world.project, rater=world.alice, now=NOON + dt.timedelta(days=1)) == {
-        "today": 0, "total": 2, "remaining": 1}  # the next day; the lease has expired by then
-    assert rater_progress(project=world.project, rater=world.bob, now=NOON) == {"today": 2, "total": 2, "remaining": 2}
+        "today": 0, "total": 2, "remaining": 1, "remaining_text": "1"}  # the next day; the lease has expired by then
+    assert rater_progress(project=world.project, rater=world.bob, now=NOON) == {"today": 2, "total": 2, "remaining": 2,
+                                                                                   "remaining_text": "2"}
 
 
 def test_the_progress_view_answers_members_only():
     world = make_world(n_comparisons=3)
     acknowledge(world, "alice")
     judge(world, world.alice, at=clock.now())
-    assert logged_in("alice").get("/p/demo/progress.json").json() == {"today": 1, "total": 1, "remaining": 2}
+    assert logged_in("alice").get("/p/demo/progress.json").json() == {
+        "today": 1, "total": 1, "remaining": 2, "remaining_text": "2"}
     assert logged_in("eve").get("/p/demo/progress.json").status_code == 404
     assert Client().get("/p/demo/progress.json").status_code == 302  # to the log-in page
 
@@ -120,3 +123,13 @@ def test_more_comparisons_raise_what_is_left():
     assert rater_progress(project=world.project, rater=world.alice, now=clock.now())["remaining"] == 1
     add_comparisons(world.project, 3, actor=world.carol, start=10)
     assert rater_progress(project=world.project, rater=world.alice, now=clock.now())["remaining"] == 4
+
+
+def test_a_huge_queue_is_counted_only_up_to_a_cap(monkeypatch):
+    world = make_world(n_comparisons=5)
+    acknowledge(world, "alice")
+    monkeypatch.setattr(selectors, "REMAINING_CAP", 3)
+    assert rater_progress(project=world.project, rater=world.alice, now=clock.now()) == {
+        "today": 0, "total": 0, "remaining": 3, "remaining_text": "3+"}
+    monkeypatch.setattr(selectors, "REMAINING_CAP", 5)
+    assert rater_progress(project=world.project, rater=world.alice, now=clock.now())["remaining_text"] == "5"

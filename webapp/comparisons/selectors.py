@@ -51,17 +51,26 @@ def project_progress(project, *, now: dt.datetime) -> dict:
     return totals
 
 
+# The task page asks after every judgment; past this many open pairs it says "1000+" instead of counting
+# them all, so a huge project costs each rater a bounded query.
+REMAINING_CAP = 1000
+
+
 def rater_progress(*, project, rater, now: dt.datetime) -> dict:
     """What the task page shows a rater: pairs judged today (UTC) and in all, and how many more they
-    could be served now: open pairs they have not had in their round, plus their live lease."""
+    could be served now: open pairs they have not had in their round, plus their live lease
+    (`remaining`, counted up to REMAINING_CAP; `remaining_text` says "1000+" beyond)."""
     judged = Assignment.objects.filter(project=project, rater=rater, status=Assignment.Status.SUBMITTED).aggregate(
         total=Count("id"), today=Count("id", filter=Q(finished_at__gte=start_of_day(now))))
     # The same candidates assignment_next picks from: a free slot, and no assignment of theirs in this round.
     had = Assignment.objects.filter(rater=rater, comparison=OuterRef("pk"), round=OuterRef("round"))
-    open_pairs = Comparison.objects.filter(project=project, taken__lt=project.overlap).exclude(Exists(had)).count()
+    open_pairs = (Comparison.objects.filter(project=project, taken__lt=project.overlap).exclude(Exists(had))
+                  .order_by()[:REMAINING_CAP + 1].count())
     leased = Assignment.objects.filter(project=project, rater=rater, status=Assignment.Status.LEASED,
                                        expires_at__gt=now).count()
-    return {"today": judged["today"], "total": judged["total"], "remaining": open_pairs + leased}
+    remaining = min(open_pairs + leased, REMAINING_CAP)
+    text = f"{REMAINING_CAP}+" if open_pairs > REMAINING_CAP else str(remaining)
+    return {"today": judged["today"], "total": judged["total"], "remaining": remaining, "remaining_text": text}
 
 
 def start_of_day(moment: dt.datetime) -> dt.datetime:

@@ -41,11 +41,15 @@
       const p = await r.json();
       $("done-today").textContent = String(p.today);
       $("done-count").textContent = String(p.total);
-      $("remaining").textContent = String(p.remaining);
+      $("remaining").textContent = p.remaining_text;
     } catch (e) { /* offline for a moment: the next task refreshes them */ }
   }
 
-  function bump(id, by) { $(id).textContent = String(Math.max(0, Number($(id).textContent) + by)); }
+  // Count on the page at once; the server's figures follow. "1000+" (a capped count) stays as it is.
+  function bump(id, by) {
+    const n = Number($(id).textContent);
+    if (Number.isInteger(n)) $(id).textContent = String(Math.max(0, n + by));
+  }
 
   function setStatus(text) { $("status").textContent = text; $("status").hidden = !text; }
   function setError(text) { $("form-error").textContent = text || ""; }

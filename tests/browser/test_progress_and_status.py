@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import axe_violations
+from tests.browser.conftest import SCREENSHOTS, axe_violations
 from tests.browser.test_rater_flow import log_in, submit
 from tests.conftest import acknowledge, add_comparisons, comparisons_jsonl, make_world
 
@@ -46,6 +46,8 @@ def test_the_rater_sees_the_chosen_answer_and_progress_that_keeps_up(live_server
     page.keyboard.press("3")
     assert style(page, option("strength", "3"), "backgroundColor") == CHECKED_BG
     assert {style(page, option("strength", v), "backgroundColor") for v in "124"} == {PLAIN_BG}
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "task-chosen.png"), full_page=True)
     page.keyboard.press("ArrowRight")  # change of mind: the highlight follows
     assert ACCENT in style(page, "#right-side", "boxShadow") and style(page, "#left-side", "boxShadow") == "none"
     expect(page.locator("#right-side .pick")).to_be_visible()

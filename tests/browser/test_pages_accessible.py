@@ -171,3 +171,19 @@ def test_login_page_rejects_the_wrong_password_accessibly(live_server, open_brow
     page.click("button[type=submit]")
     expect(page.locator("[role=alert]")).to_contain_text("Wrong username or password")
     assert axe_violations(page, axe_source) == []
+
+
+def test_lead_forms_in_their_other_states_pass_axe(live_server, open_browser, axe_source):
+    """The quiz form (no quiz set yet) and the editor showing a refused publish."""
+    make_world(n_comparisons=2)
+    page = open_browser("carol", viewport=PHONE)
+    log_in(page, live_server.url, "carol")
+    problems = check_page(page, f"{live_server.url}/lead/demo/quiz/", "#quiz-form", axe_source, "carol-quiz-form")
+    page.goto(f"{live_server.url}/lead/demo/guidelines/new/")
+    page.fill("#change_note", "no change at all")
+    with page.expect_navigation():
+        page.click("#publish")  # the text is v1's: refused, with an error on the page
+    expect(page.locator("[role=alert]")).to_contain_text("identical")
+    problems += axe_violations(page, axe_source)
+    assert horizontal_overflow(page) is None
+    assert not problems, "\n".join(problems)

@@ -99,7 +99,8 @@ def task_page(request, slug):
 @login_required
 @domain_errors_as_pages
 def task_progress(request, slug):
-    """{"today", "total", "remaining"} for the task page, which refreshes its counts after each task."""
+    """{"today", "total", "remaining", "remaining_text"} for the task page, which refreshes its counts after
+    each task (see rater_progress)."""
     project = project_for_member(slug=slug, user=request.user)
     return JsonResponse(rater_progress(project=project, rater=request.user, now=clock.now()))
 

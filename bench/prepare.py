@@ -52,10 +52,10 @@ def comparisons_jsonl(n: int, *, text_chars: int) -> bytes:
 
 def populate(*, slug: str, overlap: int, scale: str, n_comparisons: int, n_raters: int, text_chars: int) -> list[str]:
     """Create project, guideline, comparisons and acknowledged raters through the services; return tokens."""
-    from webapp.accounts.services import membership_add, token_create, user_create
+    from webapp.accounts.services import token_create, user_create
     from webapp.comparisons.imports import import_file
     from webapp.guidelines.services import guideline_acknowledge, guideline_publish
-    from webapp.projects.services import project_create
+    from webapp.projects.services import membership_add, project_create
 
     lead = user_create(username="bench-lead", role="lead")
     project = project_create(slug=slug, name="Rater load bench", actor=lead, overlap=overlap, scale=scale)

@@ -9,10 +9,10 @@ from types import SimpleNamespace
 import pytest
 from django.db import connection
 
-from webapp.accounts.services import membership_add, token_create, user_create
+from webapp.accounts.services import token_create, user_create
 from webapp.comparisons.imports import import_file
 from webapp.guidelines.services import guideline_acknowledge, guideline_publish
-from webapp.projects.services import project_create
+from webapp.projects.services import membership_add, project_create
 
 PASSWORD = "correct-horse-battery"
 

@@ -1,3 +1,2 @@
-from webapp.celery import app as celery_app
-
-__all__ = ("celery_app",)
+"""The Django project. Importing it starts nothing: the Celery app (webapp.celery) is loaded by
+CoreConfig.ready() in Django processes and found by `celery -A webapp` in the worker."""

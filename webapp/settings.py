@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "webapp.guidelines",
     "webapp.comparisons",
     "webapp.raters",
+    "webapp.lead",
+    "webapp.demo",
 ]
 
 MIDDLEWARE = [
@@ -132,6 +134,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 # --- Workbench settings ---------------------------------------------------
+# Key of the pseudonym rule (prefkit.pseudonyms): keep it secret, and keep it: pseudonyms of
+# people not stored here (external raters in imports) are recomputed from it.
+WB_PSEUDONYM_KEY = env_str("WB_PSEUDONYM_KEY", "") or SECRET_KEY
 WB_MAX_TEXT_CHARS = env_int("WB_MAX_TEXT_CHARS", 100_000)
 WB_MAX_IMPORT_BYTES = env_int("WB_MAX_IMPORT_BYTES", 200 * 1024 * 1024)
 # Only to measure what auditing costs (bench/): never set it where the trail matters.

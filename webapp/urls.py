@@ -4,7 +4,6 @@ from django.urls import include, path
 from webapp import openapi
 from webapp.comparisons import api as comparisons_api
 from webapp.guidelines import api as guidelines_api
-from webapp.projects import views as project_views
 from webapp.raters import views as rater_views
 
 api = [
@@ -29,13 +28,7 @@ pages = [
     path("p/<slug:slug>/mine/", rater_views.my_judgments, name="my-judgments"),
     path("p/<slug:slug>/mine/<int:judgment_id>/", rater_views.my_judgment, name="my-judgment"),
     path("p/<slug:slug>/quiz/", rater_views.quiz_page, name="quiz"),
-    path("lead/<slug:slug>/requeue/", project_views.lead_requeue, name="lead-requeue"),
-    path("lead/<slug:slug>/quiz/", project_views.lead_quiz, name="lead-quiz"),
-    path("lead/<slug:slug>/", project_views.lead_project, name="lead-project"),
-    path("lead/<slug:slug>/import/", project_views.lead_import, name="lead-import"),
-    path("lead/<slug:slug>/imports.json", project_views.lead_import_status, name="lead-import-status"),
-    path("", include("webapp.guidelines.urls")),
-    path("", include("webapp.audit.urls")),
+    path("", include("webapp.lead.urls")),
     path("", include("webapp.comparisons.urls")),
     path("admin/", admin.site.urls),
 ]

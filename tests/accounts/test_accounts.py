@@ -2,10 +2,13 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.contrib.auth import get_user_model
 from django.test import Client
 
+from prefkit.pseudonyms import pseudonym
 from tests.conftest import PASSWORD
 from webapp.accounts.models import ApiToken, LoginFailure, hash_token
+from webapp.accounts.services import user_create, user_pseudonym
 from webapp.audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +70,11 @@ def test_it_remembers_a_token_for_the_configured_time(world, tokens, settings, d
     with django_assert_num_queries(0):
         again = user_for_token(tokens["bob"])
     assert again.username == "bob" and again.profile.role == "rater"
+
+
+def test_it_gives_new_users_the_pseudonym_of_the_one_rule(world, settings):
+    user = user_create(username="frank", role="rater")
+
+    assert user.profile.pseudonym == pseudonym(settings.WB_PSEUDONYM_KEY, f"user:{user.pk}")
+    bare = get_user_model().objects.create_user("no-profile")  # e.g. made by Django's createsuperuser
+    assert user_pseudonym(bare) == pseudonym(settings.WB_PSEUDONYM_KEY, f"user:{bare.pk}")

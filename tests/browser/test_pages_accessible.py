@@ -9,12 +9,13 @@ from playwright.sync_api import expect
 from tests.browser.conftest import PHONE, SCREENSHOTS, axe_violations, horizontal_overflow
 from tests.browser.test_rater_flow import log_in
 from tests.conftest import PASSWORD, acknowledge, make_world
-from webapp.accounts.services import membership_add, user_create
+from webapp.accounts.services import user_create
 from webapp.comparisons import services
 from webapp.comparisons.imports import import_file, import_request
 from webapp.comparisons.models import Comparison, Judgment
-from webapp.guidelines.quiz import quiz_attempt_submit, quiz_questions, quiz_set
+from webapp.comparisons.quiz import quiz_attempt_submit, quiz_questions, quiz_set
 from webapp.guidelines.services import guideline_acknowledge, guideline_publish
+from webapp.projects.services import membership_add
 
 pytestmark = pytest.mark.browser
 

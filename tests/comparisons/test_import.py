@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from tests.conftest import comparisons_jsonl
 from webapp.comparisons.imports import import_file
 from webapp.comparisons.models import Comparison, ImportBatch, Prompt, Response
-from webapp.comparisons.parsing import ImportFormatError
+from prefkit.formats import ImportFormatError
 
 pytestmark = pytest.mark.django_db
 FIXTURES = __import__("pathlib").Path(__file__).resolve().parents[2] / "fixtures"

@@ -1,4 +1,7 @@
+import io
+
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
 
@@ -18,6 +21,51 @@ def test_it_numbers_versions_and_hashes_their_body(world):
 def test_it_refuses_an_empty_guideline(world):
     with pytest.raises(ValidationFailed):
         guideline_publish(project=world.project, body_md="  \n", change_note="", author=world.carol)
+
+
+def test_it_publishes_with_lf_line_endings_whatever_the_caller_sent(world):
+    version = guideline_publish(project=world.project, body_md="# Two\r\n\r\nRule.\rEnd.", change_note="crlf",
+                                author=world.carol)
+
+    assert version.body_md == "# Two\n\nRule.\nEnd."
+    assert version.sha256 == body_sha256("# Two\n\nRule.\nEnd.")
+
+
+def test_it_refuses_text_identical_to_the_current_version(world):
+    with pytest.raises(Conflict, match="identical to v1"):
+        guideline_publish(project=world.project, body_md=world.guideline.body_md.replace("\n", "\r\n"),
+                          change_note="same again", author=world.carol)
+    assert GuidelineVersion.objects.filter(project=world.project).count() == 1
+
+
+def test_it_refuses_a_change_note_over_the_column_instead_of_cutting_it(world):
+    with pytest.raises(ValidationFailed, match="change note is 501 characters") as refused:
+        guideline_publish(project=world.project, body_md="# Two", change_note="x" * 501, author=world.carol)
+    assert refused.value.field == "change_note"
+
+
+def test_it_refuses_to_publish_over_a_newer_version_than_the_editor_had(world):
+    guideline_publish(project=world.project, body_md="# Two", change_note="two", author=world.dave)
+    with pytest.raises(Conflict, match="v2 was published by dave") as refused:
+        guideline_publish(project=world.project, body_md="# Mine", change_note="mine", author=world.carol, based_on=1)
+    assert refused.value.field == "based_on"
+
+
+def test_it_refuses_identical_text_on_the_command_line(world, tmp_path):
+    same = tmp_path / "same.md"
+    same.write_bytes(world.guideline.body_md.replace("\n", "\r\n").encode())
+
+    with pytest.raises(CommandError, match="identical to v1"):
+        call_command("publish_guideline", "demo", str(same), "--note", "again", stdout=io.StringIO())
+    assert GuidelineVersion.objects.filter(project=world.project).count() == 1
+
+
+def test_it_refuses_an_overlong_note_on_the_command_line(world, tmp_path):
+    text = tmp_path / "v2.md"
+    text.write_text("# Two\n")
+
+    with pytest.raises(CommandError, match="change note"):
+        call_command("publish_guideline", "demo", str(text), "--note", "n" * 600, stdout=io.StringIO())
 
 
 def test_it_refuses_to_change_a_published_version_through_the_orm(world):

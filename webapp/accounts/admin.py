@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
 from webapp.accounts.models import ApiToken, Profile, Role
-from webapp.accounts.services import profile_attach, role_change
+from webapp.accounts.services import profile_attach, role_change, token_revoke
 
 User = get_user_model()
 
@@ -44,7 +44,20 @@ admin.site.register(User, WorkbenchUserAdmin)
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ("prefix", "user", "created_at", "revoked_at")
-    readonly_fields = ("user", "key_hash", "prefix", "created_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("prefix", "user__username")
+    actions = ["revoke"]
 
     def has_add_permission(self, request):
         return False  # tokens are made with `manage.py create_user --token`, which shows them once
+
+    def has_change_permission(self, request, obj=None):
+        return False  # revoking is the only change, and it goes through token_revoke (the action)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a revoked token stays, so the audit trail's references to it resolve
+
+    @admin.action(description="Revoke the selected tokens", permissions=["view"])
+    def revoke(self, request, queryset):
+        revoked = sum(token_revoke(token=token, actor=request.user) for token in queryset)
+        self.message_user(request, f"Revoked {revoked} token(s); the others were already revoked.")

@@ -1,5 +1,4 @@
 import hashlib
-import secrets
 
 from django.conf import settings
 from django.db import models
@@ -12,14 +11,16 @@ class Role(models.TextChoices):
 
 
 def new_pseudonym() -> str:
-    return "R-" + secrets.token_hex(5).upper()
+    # Named by migration 0001 as the field's former default; pseudonyms now come from the one rule.
+    raise RuntimeError("pseudonyms come from webapp.accounts.services.pseudonym_for (prefkit.pseudonyms)")
 
 
 class Profile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.RATER)
-    # Stable id shown to leads and written to exports instead of the real identity.
-    pseudonym = models.CharField(max_length=16, unique=True, default=new_pseudonym)
+    # Stable id shown to leads and written to exports instead of the real identity; set once, by
+    # profile_attach, from the one pseudonym rule (earlier profiles keep the random ones they got).
+    pseudonym = models.CharField(max_length=16, unique=True)
 
     def __str__(self):
         return f"{self.user} ({self.role})"

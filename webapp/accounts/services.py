@@ -6,11 +6,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from prefkit.pseudonyms import pseudonym
+from webapp.accounts import sql as accounts_sql
 from webapp.accounts.models import ApiToken, LoginFailure, Profile, Role, hash_token
 from webapp.audit.services import audit_record
 from webapp.core import clock, sql
 from webapp.core.errors import Conflict, ValidationFailed
-from webapp.projects.models import Membership
 
 TOKEN_PREFIX = "wb_"
 
@@ -38,12 +39,24 @@ def user_create(*, username: str, role: str, password: str | None = None, email:
     return user
 
 
+def pseudonym_for(identity: str) -> str:
+    """The pseudonym of `identity` under this deployment's key: "user:<id>" for people with an
+    account here; importers name others (e.g. "external:<source>:<their id>")."""
+    return pseudonym(settings.WB_PSEUDONYM_KEY, identity)
+
+
+def user_pseudonym(user) -> str:
+    """The pseudonym leads see for `user`: the one stored on the profile, else the rule's."""
+    profile = getattr(user, "profile", None)
+    return profile.pseudonym if profile is not None else pseudonym_for(f"user:{user.pk}")
+
+
 @transaction.atomic
 def profile_attach(*, user, role: str, actor) -> Profile:
     """Give a new user (made here or by the admin's user form) their role and pseudonym."""
     if role not in Role.values:
         raise ValidationFailed(f"role must be one of {', '.join(Role.values)}", field="role")
-    profile = Profile.objects.create(user=user, role=role)
+    profile = Profile.objects.create(user=user, role=role, pseudonym=pseudonym_for(f"user:{user.pk}"))
     _apply_role(user, role)
     user.save(update_fields=["is_staff", "is_superuser"])
     if role == Role.LEAD:
@@ -81,26 +94,6 @@ def role_change(*, user, role: str, actor) -> None:
 
 
 @transaction.atomic
-def membership_add(*, project, user, actor) -> Membership:
-    membership, created = Membership.objects.get_or_create(project=project, user=user)
-    if created:
-        # Leads read their projects' events: name members by pseudonym, never by username.
-        audit_record(actor=actor, action="membership.added", obj=membership, project_id=project.pk,
-                     payload={"member": user.profile.pseudonym})
-    return membership
-
-
-@transaction.atomic
-def membership_remove(*, project, user, actor) -> None:
-    membership = Membership.objects.filter(project=project, user=user).first()
-    if membership is not None:
-        membership_id = membership.pk
-        membership.delete()
-        audit_record(actor=actor, action="membership.removed", object_type="projects.membership",
-                     object_id=str(membership_id), project_id=project.pk, payload={"member": user.profile.pseudonym})
-
-
-@transaction.atomic
 def token_create(*, user, actor=None) -> str:
     """Create an API token; return it in plain text (only its hash is stored)."""
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -109,12 +102,16 @@ def token_create(*, user, actor=None) -> str:
     return raw
 
 
-_TOKEN_USER = """
-    SELECT u.id, u.username, u.is_staff, u.is_superuser, p.id, p.role, p.pseudonym
-    FROM accounts_apitoken t
-    JOIN auth_user u ON u.id = t.user_id
-    LEFT JOIN accounts_profile p ON p.user_id = u.id
-    WHERE t.key_hash = %s AND t.revoked_at IS NULL AND u.is_active"""
+@transaction.atomic
+def token_revoke(*, token: ApiToken, actor) -> bool:
+    """Revoke an API token; return False if it already was. Other server processes may accept it
+    for up to WB_TOKEN_CACHE_SECONDS more (their token cache); this one forgets it at once."""
+    revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=clock.now())
+    if revoked:
+        audit_record(actor=actor, action="token.revoked", obj=token,
+                     payload={"user_id": token.user_id, "prefix": token.prefix})
+        _token_rows.pop(token.key_hash, None)  # were this rolled back, the next call would just re-read it
+    return bool(revoked)
 
 
 # token hash → (monotonic deadline, row). Per process; only found tokens are cached.
@@ -126,7 +123,7 @@ def _token_row(key_hash: str) -> tuple | None:
     cached = _token_rows.get(key_hash)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
-    row = sql.one(_TOKEN_USER, [key_hash])
+    row = accounts_sql.token_user(key_hash)
     if row is not None and ttl > 0:
         if len(_token_rows) > 10_000:
             _token_rows.clear()
@@ -143,11 +140,11 @@ def user_for_token(raw: str):
     row = _token_row(hash_token(raw))
     if row is None:
         return None
-    user_id, username, is_staff, is_superuser, profile_id, role, pseudonym = row
-    user = sql.partial_instance(get_user_model(), id=user_id, username=username, is_staff=is_staff,
-                                is_superuser=is_superuser, is_active=True)
-    if profile_id is not None:
-        user.profile = sql.partial_instance(Profile, id=profile_id, user_id=user_id, role=role, pseudonym=pseudonym)
+    user = sql.partial_instance(get_user_model(), id=row.user_id, username=row.username, is_staff=row.is_staff,
+                                is_superuser=row.is_superuser, is_active=True)
+    if row.profile_id is not None:
+        user.profile = sql.partial_instance(Profile, id=row.profile_id, user_id=row.user_id, role=row.role,
+                                            pseudonym=row.pseudonym)
     return user
 
 

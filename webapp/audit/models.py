@@ -1,9 +1,9 @@
 import hashlib
-import json
 
 from django.conf import settings
 from django.db import models
 
+from prefkit.hashing import canonical_hash
 from webapp.core.models import AppendOnlyModel
 
 GENESIS_HASH = "0" * 64
@@ -62,9 +62,8 @@ class AuditEvent(AppendOnlyModel):
 
 
 def body_digest(body: dict) -> str:
-    """SHA-256 of an event's body as canonical JSON (sorted keys, no spaces, UTF-8)."""
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """SHA-256 of an event's body as canonical JSON (prefkit.hashing: sorted keys, no spaces, UTF-8)."""
+    return canonical_hash(body)
 
 
 def chain_hash(seq: int, prev_hash: str, digest: str) -> str:

@@ -4,20 +4,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection, transaction
 
-from webapp.audit.models import GENESIS_HASH, AuditEvent, chain_hash
-from webapp.core import clock, context, sql
-
-_LAST_EVENT = "SELECT seq, hash FROM audit_auditevent ORDER BY seq DESC LIMIT 1"
-_EVENT_COLUMNS = "at, actor_id, actor_label, action, object_type, object_id, project_id, request_id, ip, payload"
-_INSERT_EVENT = f"""
-    INSERT INTO audit_auditevent ({_EVENT_COLUMNS}, seq, prev_hash, hash)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"""
-# PostgreSQL: lock, read the head, chain and insert in one statement (audit/migrations/0002_append_function.py).
-_APPEND_PG = """
-    SELECT event_id, event_seq, event_prev_hash, event_hash FROM audit_append(
-        %s::bigint, %s::text, %s::timestamptz, %s::bigint, %s::text, %s::text, %s::text, %s::text, %s::bigint,
-        %s::text, %s::text, %s::jsonb)"""
-_PAYLOAD_FIELD = AuditEvent._meta.get_field("payload")
+from webapp.audit import sql as audit_sql
+from webapp.audit.models import GENESIS_HASH, AuditEvent
+from webapp.core import clock, context
 
 # Arbitrary constant key for PostgreSQL's advisory lock that serializes chain appends.
 _CHAIN_LOCK_KEY = 0x5EED_A0D17
@@ -43,16 +32,10 @@ def audit_record(*, actor, action: str, obj=None, object_type: str = "", object_
     )
     # The body is hashed before the chain is locked; only its place in the chain is decided under the lock.
     digest = event.body_digest()
-    values = [sql.db_datetime(event.at), event.actor_id, event.actor_label, action, object_type, object_id,
-              project_id, event.request_id, event.ip, _PAYLOAD_FIELD.get_db_prep_value(event.payload, connection)]
     if connection.vendor == "postgresql":
-        event.pk, event.seq, event.prev_hash, event.hash = sql.one(_APPEND_PG, [_CHAIN_LOCK_KEY, digest, *values])
+        audit_sql.append_pg(event, lock_key=_CHAIN_LOCK_KEY, digest=digest)
     else:
-        # SQLite: this transaction already holds the database's write lock (IMMEDIATE mode).
-        last = sql.one(_LAST_EVENT, [])
-        event.seq, event.prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
-        event.hash = chain_hash(event.seq, event.prev_hash, digest)
-        event.pk = sql.one(_INSERT_EVENT, [*values, event.seq, event.prev_hash, event.hash])[0]
+        audit_sql.append_serialized(event, digest=digest)
     event._state.adding = False
     return event
 

@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from webapp.comparisons import imports, services
 from webapp.comparisons.models import Assignment, ImportBatch
-from webapp.core.api import api_view, json_body
+from webapp.accounts.api_auth import api_view, json_body
 from webapp.core.errors import NotFound, ValidationFailed
 from webapp.projects.selectors import (
     project_for_lead,

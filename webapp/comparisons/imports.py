@@ -1,21 +1,20 @@
 """Importing comparison files: all-or-nothing, idempotent by content hash."""
 import datetime as dt
 import hashlib
-import json
 
 from django.conf import settings
 from django.db import transaction
 
 from webapp.audit.services import audit_record
 from webapp.comparisons.models import Comparison, ImportBatch, Prompt, Response
-from webapp.comparisons.parsing import ImportFormatError, ParsedComparison, parse_import
+from prefkit.formats import ImportFormatError, ParsedComparison, parse_import
+from prefkit.hashing import canonical_hash
 from webapp.core import clock
 from webapp.core.errors import ValidationFailed
-from webapp.core.rendering import render_markdown
+from webapp.core.queue import enqueue, enqueue_on_commit
+from prefkit.rendering import render_markdown
 
-
-def _sha256_json(value) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+IMPORT_RUN_TASK = "webapp.comparisons.tasks.import_run_task"  # defined in tasks.py, which imports this module
 
 
 def _check_size(data: bytes, file_name: str) -> None:
@@ -33,11 +32,7 @@ def import_request(*, project, data: bytes, file_name: str, actor) -> ImportBatc
     )
     audit_record(actor=actor, action="import.requested", obj=batch, project_id=project.pk,
                  payload={"file_name": batch.file_name, "sha256": batch.sha256, "size_bytes": len(data)})
-    from webapp.comparisons.tasks import (
-        import_run_task,  # tasks import services; avoid the cycle at import time
-    )
-
-    transaction.on_commit(lambda: import_run_task.delay(batch.pk))
+    enqueue_on_commit(IMPORT_RUN_TASK, batch.pk)
     return batch
 
 
@@ -113,11 +108,11 @@ def _import_batch_contents(batch: ImportBatch, data: bytes) -> None:
 
 
 def _prompt_key(p: ParsedComparison) -> str:
-    return _sha256_json({"messages": p.prompt_messages})
+    return canonical_hash({"messages": p.prompt_messages})
 
 
 def _response_key(r) -> str:
-    return _sha256_json({"text": r.text, "model": r.model})
+    return canonical_hash({"text": r.text, "model": r.model})
 
 
 def _prompts_for(project, parsed: list[ParsedComparison]) -> dict[str, Prompt]:
@@ -170,8 +165,6 @@ def imports_sweep(*, running_for_seconds: int, pending_for_seconds: int = 120) -
             status=ImportBatch.Status.PENDING, requested_at__lt=now - dt.timedelta(seconds=pending_for_seconds)
         ).values_list("pk", flat=True)
     )
-    from webapp.comparisons.tasks import import_run_task
-
     for batch_id in pending:
-        import_run_task.delay(batch_id)
+        enqueue(IMPORT_RUN_TASK, batch_id)
     return reset + len(pending)

@@ -8,9 +8,10 @@ import json
 from dataclasses import dataclass
 
 from webapp.accounts.models import Role
+from webapp.accounts.services import user_pseudonym
 from webapp.comparisons.models import Comparison, ImportBatch, Judgment, Response
 from webapp.core.errors import NotFound
-from webapp.core.rendering import render_markdown
+from prefkit.rendering import render_markdown
 from webapp.guidelines.models import GuidelineVersion, body_sha256
 from webapp.projects.selectors import projects_visible_to, role_of
 
@@ -48,7 +49,7 @@ class ResponseFacts:
     model_name: str
     generation_json: str  # generation metadata as imported, pretty JSON
     content_hash: str
-    html: str  # sanitized at import (webapp.core.rendering)
+    html: str  # sanitized at import (prefkit.rendering)
     shown_left: bool | None = None  # None on the comparison page: each rater saw their own order
 
 
@@ -188,8 +189,7 @@ def _check_viewer(viewer) -> bool:
 
 
 def _rater_view(user, is_admin: bool) -> RaterView:
-    profile = getattr(user, "profile", None)
-    pseudonym = profile.pseudonym if profile is not None else "(no pseudonym)"
+    pseudonym = user_pseudonym(user)
     return RaterView(label=user.get_username() if is_admin else pseudonym, pseudonym=pseudonym,
                      is_pseudonym=not is_admin)
 

@@ -7,6 +7,7 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from webapp.audit.services import audit_record
+from webapp.comparisons import sql as comparison_sql
 from webapp.comparisons.models import (
     Assignment,
     Comparison,
@@ -25,7 +26,6 @@ from webapp.core.errors import (
     ValidationFailed,
 )
 from webapp.guidelines.models import GuidelineVersion
-from webapp.guidelines.selectors import CURRENT_VERSION_STATUS_SQL
 from webapp.projects.models import Project
 
 _seed_source = random.SystemRandom()
@@ -65,76 +65,21 @@ def _serving_queryset():
     )
 
 
-_LIVE_LEASE = """
-    SELECT id FROM comparisons_assignment
-    WHERE project_id = %s AND rater_id = %s AND status = 'leased' AND expires_at > %s LIMIT 1"""
-# Everything a next-task call must know before it claims, in one query: the guideline gate
-# (the guidelines app's rule, wrapped) and the rater's live lease in this project, if any.
-_GATE = f"""
-    SELECT s.id, s.number, s.sha256, s.acknowledged, s.quiz_pending, ({_LIVE_LEASE})
-    FROM ({CURRENT_VERSION_STATUS_SQL}) s"""
-# Closest to completion first, never a pair this rater had in the comparison's current round.
-_CANDIDATES = """
-    FROM comparisons_comparison c
-    WHERE c.project_id = %s AND c.taken < %s
-      AND NOT EXISTS (SELECT 1 FROM comparisons_assignment seen
-                      WHERE seen.comparison_id = c.id AND seen.rater_id = %s AND seen.round = c.round)
-    ORDER BY c.taken DESC, c.id LIMIT 1"""
-# What a rater is served of the picked comparison `picked` (see _comparison_from_row).
-_SERVED_COLUMNS = """
-    picked.id, picked.round, p.id, p.messages, p.messages_html, ra.id, ra.text, ra.html, rb.id, rb.text, rb.html"""
-_SERVED_JOINS = """
-    JOIN comparisons_prompt p ON p.id = picked.prompt_id
-    JOIN comparisons_response ra ON ra.id = picked.response_a_id
-    JOIN comparisons_response rb ON rb.id = picked.response_b_id"""
-_PICKED_COLUMNS = "c.id, c.round, c.prompt_id, c.response_a_id, c.response_b_id"
-
-
-def _pick_sql(*, skip_locked: bool) -> str:
-    return f"""
-    SELECT {_SERVED_COLUMNS}
-    FROM (SELECT {_PICKED_COLUMNS} {_CANDIDATES} {sql.for_update("c", skip_locked=skip_locked)}) picked
-    {_SERVED_JOINS}"""
-
-
-_TAKE_SLOT = "UPDATE comparisons_comparison SET taken = taken + 1 WHERE id = %s"
-# The lease's own columns first (_Lease.insert_params), then the picked comparison's.
-_ASSIGNMENT_COLUMNS = """(project_id, rater_id, guideline_version_id, seed, served_at, expires_at,
-                          comparison_id, round, status, finished_at, skip_reason)"""
-_INSERT_ASSIGNMENT = f"""
-    INSERT INTO comparisons_assignment {_ASSIGNMENT_COLUMNS}
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'leased', NULL, '') RETURNING id"""
-# PostgreSQL: pick, take the slot and lease it in one statement (one round trip, no BEGIN/COMMIT).
-# The picked row stays locked until the statement ends, so the slot count cannot overshoot.
-_CLAIM_PG = f"""
-    WITH picked AS (
-        SELECT {_PICKED_COLUMNS} {_CANDIDATES}
-        FOR UPDATE OF c SKIP LOCKED),
-    slot AS (UPDATE comparisons_comparison c SET taken = c.taken + 1 FROM picked WHERE c.id = picked.id),
-    leased AS (
-        INSERT INTO comparisons_assignment {_ASSIGNMENT_COLUMNS}
-        SELECT %s, %s, %s, %s, %s, %s, picked.id, picked.round, 'leased', NULL, '' FROM picked
-        RETURNING id)
-    SELECT leased.id, {_SERVED_COLUMNS}
-    FROM leased CROSS JOIN picked
-    {_SERVED_JOINS}"""
-
-
 def _serving_gate(*, project, rater, now: dt.datetime):
     """(current guideline version, id of the rater's live lease or None); raises when the rater may
     not be served yet."""
-    row = sql.one(_GATE, [project.pk, rater.pk, sql.db_datetime(now), rater.pk, rater.pk, project.pk])
-    if row is None:
+    gate = comparison_sql.serving_gate(project_id=project.pk, rater_id=rater.pk, now=now)
+    if gate is None:
         raise Conflict("this project has no published guideline yet; ask a data lead to publish one")
-    version_id, number, sha256, acknowledged, quiz_pending, live_id = row
-    if not acknowledged:
+    if not gate.acknowledged:
         raise GuidelineNotAcknowledged(
-            f"guideline v{number} of {project.slug} is new to you: read and acknowledge it before your next task"
+            f"guideline v{gate.number} of {project.slug} is new to you: read and acknowledge it before your next task"
         )
-    if quiz_pending:
-        raise QuizRequired(f"pass the onboarding quiz for guideline v{number} before your first task")
-    version = sql.partial_instance(GuidelineVersion, id=version_id, project_id=project.pk, number=number, sha256=sha256)
-    return version, live_id
+    if gate.quiz_pending:
+        raise QuizRequired(f"pass the onboarding quiz for guideline v{gate.number} before your first task")
+    version = sql.partial_instance(GuidelineVersion, id=gate.version_id, project_id=project.pk, number=gate.number,
+                                   sha256=gate.sha256)
+    return version, gate.live_id
 
 
 def assignment_next(*, project, rater, now: dt.datetime | None = None) -> Assignment | None:
@@ -150,9 +95,10 @@ def assignment_next(*, project, rater, now: dt.datetime | None = None) -> Assign
         return _resume(live_id, version)
     lease = _Lease(project=project, rater=rater, version=version, now=now)
     if connection.vendor == "postgresql":
-        row = sql.one(_CLAIM_PG, [project.pk, project.overlap, rater.pk, *lease.insert_params()])
+        row = comparison_sql.claim(project_id=project.pk, overlap=project.overlap, rater_id=rater.pk,
+                                   lease=lease.assignment)
         if row is not None:
-            return lease.assignment(assignment_id=row[0], comparison=_comparison_from_row(project, row[1:]))
+            return lease.leased(assignment_id=row.assignment_id, comparison=_comparison_from_row(project, row))
     return _claim_serialized(lease)
 
 
@@ -160,43 +106,36 @@ def assignment_next(*, project, rater, now: dt.datetime | None = None) -> Assign
 def _claim_serialized(lease: "_Lease") -> Assignment | None:
     # SQLite's path, and PostgreSQL's when every open pair was locked or none is left.
     project, rater = lease.project, lease.rater
-    live = sql.one(_LIVE_LEASE, [project.pk, rater.pk, sql.db_datetime(lease.now)])
-    if live is not None:  # a concurrent call of the same rater won (SQLite serializes them here)
-        return _resume(live[0], lease.version)
-    candidates = [project.pk, project.overlap, rater.pk]
-    picked = sql.one(_pick_sql(skip_locked=True), candidates)
+    live_id = comparison_sql.live_lease_id(project_id=project.pk, rater_id=rater.pk, now=lease.now)
+    if live_id is not None:  # a concurrent call of the same rater won (SQLite serializes them here)
+        return _resume(live_id, lease.version)
+    candidates = {"project_id": project.pk, "overlap": project.overlap, "rater_id": rater.pk}
+    picked = comparison_sql.pick(**candidates, skip_locked=True)
     if picked is None:
         # Before saying "nothing left": free expired leases (the beat task does so every 30 s too),
         # then wait for pairs other raters hold locked, in case their claims roll back.
         _expire_leases(now=lease.now, project_id=project.pk)
-        picked = sql.one(_pick_sql(skip_locked=False), candidates)
+        picked = comparison_sql.pick(**candidates, skip_locked=False)
         if picked is None:
             return None
     comparison = _comparison_from_row(project, picked)
-    sql.execute(_TAKE_SLOT, [comparison.pk])
-    assignment_id = sql.one(_INSERT_ASSIGNMENT, [*lease.insert_params(), comparison.pk, comparison.round])[0]
-    return lease.assignment(assignment_id=assignment_id, comparison=comparison)
+    lease.assignment.comparison_id, lease.assignment.round = comparison.pk, comparison.round
+    return lease.leased(assignment_id=comparison_sql.take_slot_and_lease(lease.assignment), comparison=comparison)
 
 
 class _Lease:
-    """The parts of a new assignment known before a comparison is picked."""
+    """A new assignment, known but for its comparison until one is picked."""
 
     def __init__(self, *, project, rater, version, now):
         self.project, self.rater, self.version, self.now = project, rater, version, now
-        self.seed = _seed_source.getrandbits(62)
-        self.expires_at = now + dt.timedelta(minutes=project.lease_minutes)
-
-    def insert_params(self) -> list:
-        """project_id, rater_id, guideline_version_id, seed, served_at, expires_at."""
-        return [self.project.pk, self.rater.pk, self.version.pk, self.seed,
-                sql.db_datetime(self.now), sql.db_datetime(self.expires_at)]
-
-    def assignment(self, *, assignment_id: int, comparison: Comparison) -> Assignment:
-        assignment = Assignment(
-            id=assignment_id, project=self.project, comparison=comparison, rater=self.rater,
-            guideline_version=self.version, round=comparison.round, seed=self.seed, served_at=self.now,
-            expires_at=self.expires_at,
+        self.assignment = Assignment(
+            project=project, rater=rater, guideline_version=version, status=Assignment.Status.LEASED,
+            seed=_seed_source.getrandbits(62), served_at=now, expires_at=now + dt.timedelta(minutes=project.lease_minutes),
         )
+
+    def leased(self, *, assignment_id: int, comparison: Comparison) -> Assignment:
+        assignment = self.assignment
+        assignment.id, assignment.comparison, assignment.round = assignment_id, comparison, comparison.round
         assignment._state.adding = False
         return assignment
 
@@ -212,13 +151,12 @@ def _resume(assignment_id: int, version) -> Assignment:
 
 
 def _comparison_from_row(project, row) -> Comparison:
-    cid, round_, prompt_id, messages, messages_html, a_id, a_text, a_html, b_id, b_text, b_html = row
-    prompt = Prompt(id=prompt_id, project=project, messages=sql.json_value(messages),
-                    messages_html=sql.json_value(messages_html))
+    prompt = Prompt(id=row.prompt_id, project=project, messages=sql.json_value(row.messages),
+                    messages_html=sql.json_value(row.messages_html))
     return Comparison(
-        id=cid, project=project, round=round_, prompt=prompt,
-        response_a=Response(id=a_id, prompt=prompt, text=a_text, html=a_html),
-        response_b=Response(id=b_id, prompt=prompt, text=b_text, html=b_html),
+        id=row.comparison_id, project=project, round=row.round, prompt=prompt,
+        response_a=Response(id=row.a_id, prompt=prompt, text=row.a_text, html=row.a_html),
+        response_b=Response(id=row.b_id, prompt=prompt, text=row.b_text, html=row.b_html),
     )
 
 
@@ -271,87 +209,52 @@ def judgment_submit(*, assignment_id: int, rater, choice: str, strength: int | N
     now = now or clock.now()
     flags = [] if flags is None else flags
     _validate_key(idempotency_key)
-    row = sql.one(_LOCK_ASSIGNMENT + sql.for_update("a"), [sql.db_datetime(now), idempotency_key, assignment_id, rater.pk])
-    if row is None:
+    locked = comparison_sql.lock_assignment(assignment_id=assignment_id, rater_id=rater.pk,
+                                            idempotency_key=idempotency_key, now=now)
+    if locked is None:
         raise NotFound("no such assignment of yours")
-    (_, project_id, comparison_id, version_id, status, seed, served_at, live,
-     scale, allow_both_bad, rationale_required, earlier_id, earlier_assignment_id) = row
-    if earlier_id is None and status == Assignment.Status.SUBMITTED:
+    earlier_id, earlier_assignment_id = locked.earlier_id, locked.earlier_assignment_id
+    if earlier_id is None and locked.status == Assignment.Status.SUBMITTED:
         # We may have waited for the lock on a concurrent submit with this very key: its judgment
         # committed after this statement's snapshot, so look again with a fresh one.
-        earlier_id, earlier_assignment_id = sql.one(_JUDGMENT_BY_KEY, [rater.pk, idempotency_key]) or (None, None)
+        earlier_id, earlier_assignment_id = comparison_sql.judgment_by_key(rater_id=rater.pk,
+                                                                           idempotency_key=idempotency_key)
     if earlier_id is not None:
         if earlier_assignment_id != assignment_id:
             raise Conflict("this Idempotency-Key was already used for another assignment", field="Idempotency-Key")
         return Judgment.objects.get(pk=earlier_id), False
-    project = sql.partial_instance(Project, id=project_id, scale=scale, allow_both_bad=bool(allow_both_bad),
-                                   rationale_required=bool(rationale_required))
+    project = sql.partial_instance(Project, id=locked.project_id, scale=locked.scale,
+                                   allow_both_bad=bool(locked.allow_both_bad),
+                                   rationale_required=bool(locked.rationale_required))
     _validate_answer(project=project, choice=choice, strength=strength, rationale=rationale, flags=flags,
                      active_ms=active_ms)
     previous = None
-    if status == Assignment.Status.SUBMITTED:
+    if locked.status == Assignment.Status.SUBMITTED:
         previous = Judgment.objects.filter(assignment_id=assignment_id, superseded_by__isnull=True).order_by("-id").first()
-    elif not live:
+    elif not locked.live:
         raise LeaseLost(
             "your lease on this task ended (it expired or was skipped) and the pair went back to the pool; "
             "this judgment was not saved. Ask for the next task."
         )
-    left_is_a = left_is_a_from_seed(seed)
+    left_is_a = left_is_a_from_seed(locked.seed)
     judgment = Judgment(
-        assignment_id=assignment_id, comparison_id=comparison_id, rater=rater, guideline_version_id=version_id,
+        assignment_id=assignment_id, comparison_id=locked.comparison_id, rater=rater,
+        guideline_version_id=locked.guideline_version_id,
         choice=canonical_choice(choice, left_is_a), choice_displayed=choice, display_order="AB" if left_is_a else "BA",
-        strength=strength, rationale=rationale, flags=flags, served_at=sql.read_datetime(served_at), submitted_at=now,
+        strength=strength, rationale=rationale, flags=flags, served_at=sql.read_datetime(locked.served_at), submitted_at=now,
         active_ms=active_ms, idempotency_key=idempotency_key, supersedes=previous,
     )
-    _insert_judgment(judgment, first=previous is None)
+    judgment.pk = comparison_sql.insert_judgment(judgment, first=previous is None,
+                                                 postgresql=connection.vendor == "postgresql")
+    judgment._state.adding = False
     audit_record(
         actor=rater, action="judgment.superseded" if previous else "judgment.submitted", obj=judgment,
-        project_id=project_id,
-        payload={"assignment_id": assignment_id, "comparison_id": comparison_id,
-                 "guideline_version_id": version_id, "choice": judgment.choice,
+        project_id=locked.project_id,
+        payload={"assignment_id": assignment_id, "comparison_id": locked.comparison_id,
+                 "guideline_version_id": locked.guideline_version_id, "choice": judgment.choice,
                  "strength": strength, "supersedes": previous.pk if previous else None},
     )
     return judgment, True
-
-
-# Locks the assignment and, in the same round trip, looks up the idempotency key.
-_LOCK_ASSIGNMENT = """
-    SELECT a.id, a.project_id, a.comparison_id, a.guideline_version_id, a.status, a.seed, a.served_at,
-           a.status = 'leased' AND a.expires_at > %s,
-           p.scale, p.allow_both_bad, p.rationale_required, k.id, k.assignment_id
-    FROM comparisons_assignment a
-    JOIN projects_project p ON p.id = a.project_id
-    LEFT JOIN comparisons_judgment k ON k.rater_id = a.rater_id AND k.idempotency_key = %s
-    WHERE a.id = %s AND a.rater_id = %s"""
-_JUDGMENT_BY_KEY = "SELECT id, assignment_id FROM comparisons_judgment WHERE rater_id = %s AND idempotency_key = %s"
-_JUDGMENT_COLUMNS = """(assignment_id, comparison_id, rater_id, guideline_version_id, choice, choice_displayed,
-    display_order, strength, rationale, flags, served_at, submitted_at, active_ms, idempotency_key, supersedes_id)"""
-_JUDGMENT_VALUES = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-_INSERT_JUDGMENT = f"INSERT INTO comparisons_judgment {_JUDGMENT_COLUMNS} VALUES {_JUDGMENT_VALUES} RETURNING id"
-_MARK_SUBMITTED = "UPDATE comparisons_assignment SET status = 'submitted', finished_at = %s WHERE id = %s"
-_COUNT_JUDGED = "UPDATE comparisons_comparison SET judged = judged + 1 WHERE id = %s"
-# PostgreSQL: a first judgment and the two counters it moves, in one round trip.
-_INSERT_FIRST_JUDGMENT_PG = f"""
-    WITH submitted AS ({_MARK_SUBMITTED}), judged AS ({_COUNT_JUDGED})
-    {_INSERT_JUDGMENT}"""
-_FLAGS_FIELD = Judgment._meta.get_field("flags")
-
-
-def _insert_judgment(j: Judgment, *, first: bool) -> None:
-    params = [
-        j.assignment_id, j.comparison_id, j.rater_id, j.guideline_version_id, j.choice, j.choice_displayed,
-        j.display_order, j.strength, j.rationale, _FLAGS_FIELD.get_db_prep_value(j.flags, connection),
-        sql.db_datetime(j.served_at), sql.db_datetime(j.submitted_at), j.active_ms, j.idempotency_key,
-        j.supersedes_id,
-    ]
-    if first and connection.vendor == "postgresql":
-        j.pk = sql.one(_INSERT_FIRST_JUDGMENT_PG, [sql.db_datetime(j.submitted_at), j.assignment_id, j.comparison_id, *params])[0]
-    else:
-        j.pk = sql.one(_INSERT_JUDGMENT, params)[0]
-        if first:
-            sql.execute(_MARK_SUBMITTED, [sql.db_datetime(j.submitted_at), j.assignment_id])
-            sql.execute(_COUNT_JUDGED, [j.comparison_id])
-    j._state.adding = False
 
 
 @transaction.atomic

@@ -5,7 +5,7 @@ from django.conf import settings
 from webapp.comparisons import imports, services
 
 
-@shared_task(acks_late=True)
+@shared_task(name=imports.IMPORT_RUN_TASK, acks_late=True)
 def import_run_task(batch_id: int) -> None:
     imports.import_run(batch_id=batch_id)
 

@@ -4,7 +4,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from webapp.comparisons.provenance import comparison_provenance, judgment_provenance
-from webapp.core.rendering import pygments_css
+from prefkit.rendering import pygments_css
 from webapp.core.views import domain_errors_as_pages
 
 

@@ -14,15 +14,6 @@ def domain_errors_as_command_errors():
         raise CommandError(error.message) from None
 
 
-def get_project(slug: str):
-    from webapp.projects.models import Project
-
-    project = Project.objects.filter(slug=slug).first()
-    if project is None:
-        raise CommandError(f"no project with slug {slug!r} (create it with: manage.py create_project {slug} --name ...)")
-    return project
-
-
 def get_user(username: str | None):
     if not username:
         return None

@@ -6,12 +6,17 @@ psycopg's per-statement work (see bench/). So the hot path is a few hand-written
 everything else in the app uses the ORM. The statements run on PostgreSQL and SQLite alike,
 except row locks and a few PostgreSQL-only statements that do in one round trip what SQLite
 does step by step (data-modifying CTEs); the suite runs on both, so both paths are tested.
+
+Each app keeps its statements in its own `sql.py` (this module holds the shared helpers): column
+lists come from the models (`insert_fields`, `model_columns`), status values are parameters, and
+rows are read by name (`named_one`), so a changed model cannot silently shift a tuple.
 """
+import collections
 import datetime as dt
 import functools
 import json
 
-from django.db import DEFAULT_DB_ALIAS, connection
+from django.db import DEFAULT_DB_ALIAS, connection, models
 from django.utils import timezone
 
 
@@ -19,6 +24,19 @@ def one(sql: str, params: list) -> tuple | None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()
+
+
+def named_one(sql: str, params: list):
+    """The first row as a named tuple (the statement's column names or AS aliases), or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        return None if row is None else _row_type(tuple(column[0] for column in cursor.description))._make(row)
+
+
+@functools.cache
+def _row_type(names: tuple[str, ...]):
+    return collections.namedtuple("Row", names)
 
 
 def execute(sql: str, params: list) -> int:
@@ -62,6 +80,46 @@ def partial_instance(model, **values):
 def model_columns(model, alias: str) -> str:
     """All of `model`'s columns, in field order, as a SELECT list that `model_instance` reads back."""
     return ", ".join(f"{alias}.{f.column}" for f in model._meta.concrete_fields)
+
+
+def insert_fields(model, *, computed: tuple[str, ...] = ()) -> list:
+    """The fields an INSERT of `model` writes (every concrete field but the primary key), minus
+    `computed` ones (attnames) whose values the statement computes itself."""
+    return [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in computed]
+
+
+def insert_columns(model) -> str:
+    """The INSERT column list of `model`, in field order: "(col, col, ...)"."""
+    return "(" + ", ".join(f.column for f in insert_fields(model)) + ")"
+
+
+def param_readers(fields) -> tuple:
+    """How to read each of `fields` off an instance as a statement parameter: (attname, convert or
+    None). Text, numbers, booleans and integer keys go as they are; the rest through the field's
+    own get_db_prep_save (JSON, datetimes, ...). Made once per statement: on the hot path a
+    get_db_prep_save per field would cost more than the statement's other Python work."""
+    return tuple((f.attname, None if _passes_as_is(f) else _field_converter(f)) for f in fields)
+
+
+def _passes_as_is(field) -> bool:
+    if field.is_relation:
+        field = field.target_field
+    return isinstance(field, (models.CharField, models.TextField, models.IntegerField, models.BooleanField,
+                              models.FloatField))
+
+
+def _field_converter(field):
+    if isinstance(field, models.DateTimeField):
+        return db_datetime  # values here are aware datetimes already: skip the field's checks
+    if isinstance(field, models.JSONField):
+        return lambda value: field.get_db_prep_value(value, connection)
+    return lambda value: field.get_db_prep_save(value, connection)
+
+
+def insert_params(instance, readers) -> list:
+    """`instance`'s values as parameters, read as `readers` (param_readers) say."""
+    return [getattr(instance, name) if convert is None else convert(getattr(instance, name))
+            for name, convert in readers]
 
 
 def model_instance(model, values):

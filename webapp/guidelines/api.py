@@ -1,4 +1,4 @@
-from webapp.core.api import api_view, json_body
+from webapp.accounts.api_auth import api_view, json_body
 from webapp.core.errors import NotFound, ValidationFailed
 from webapp.guidelines import services
 from webapp.guidelines.selectors import current_version_with_ack

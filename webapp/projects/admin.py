@@ -1,8 +1,13 @@
 from django.contrib import admin
 
-from webapp.accounts.services import membership_add, membership_remove
 from webapp.projects.models import Membership, Project
-from webapp.projects.services import project_create
+from webapp.projects.services import (
+    EDITABLE_SETTINGS,
+    membership_add,
+    membership_remove,
+    project_create,
+    project_settings_change,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -24,7 +29,11 @@ class ProjectAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            return super().save_model(request, obj, form, change)
+            # Through the audited service; the form already validated the values, and the fields
+            # that may not change (overlap, scale, slug) are read-only here.
+            changes = {name: form.cleaned_data[name] for name in form.changed_data if name in EDITABLE_SETTINGS}
+            project_settings_change(project=obj, actor=request.user, **changes)
+            return
         created = project_create(
             slug=obj.slug, name=obj.name, actor=request.user, overlap=obj.overlap, scale=obj.scale,
             allow_both_bad=obj.allow_both_bad, rationale_required=obj.rationale_required,

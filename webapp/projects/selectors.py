@@ -1,6 +1,6 @@
 from webapp.accounts.models import Role
-from webapp.core import sql
 from webapp.core.errors import Forbidden, NotFound
+from webapp.projects import sql as project_sql
 from webapp.projects.models import Project
 
 
@@ -17,20 +17,13 @@ def projects_visible_to(user):
     return Project.objects.filter(memberships__user=user)
 
 
-# Raw SQL: every next-task call passes here (webapp/core/sql.py says why).
-_PROJECT_FOR_MEMBER = f"""
-    SELECT {sql.model_columns(Project, "p")} FROM projects_project p
-    WHERE p.slug = %s
-      AND (%s OR EXISTS (SELECT 1 FROM projects_membership m WHERE m.project_id = p.id AND m.user_id = %s))"""
-
-
 def project_for_member(*, slug: str, user) -> Project:
     """The project if `user` belongs to it (admins belong everywhere); 404 otherwise, so
     outsiders cannot even learn which slugs exist."""
-    row = sql.one(_PROJECT_FOR_MEMBER, [slug, role_of(user) == Role.ADMIN, user.pk])
-    if row is None:
+    project = project_sql.project_for_member(slug=slug, user_id=user.pk, is_admin=role_of(user) == Role.ADMIN)
+    if project is None:
         raise NotFound(f"no project {slug!r} of yours")
-    return sql.model_instance(Project, row)
+    return project
 
 
 def project_for_lead(*, slug: str, user) -> Project:

@@ -14,11 +14,11 @@ from webapp.comparisons.selectors import rater_progress
 from webapp.core import clock
 from webapp.core.errors import DomainError
 from webapp.core.middleware import client_ip
-from webapp.core.rendering import pygments_css, render_markdown
+from prefkit.rendering import pygments_css, render_markdown
 from webapp.core.views import domain_errors_as_pages
 from webapp.guidelines import services as guideline_services
 from webapp.guidelines.models import Quiz
-from webapp.guidelines.quiz import quiz_attempt_submit, quiz_questions
+from webapp.comparisons.quiz import quiz_attempt_submit, quiz_questions
 from webapp.guidelines.selectors import current_version_with_ack
 from webapp.projects.selectors import project_for_member, projects_visible_to, role_of
 

@@ -3,8 +3,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from webapp.comparisons.imports import import_file
-from webapp.comparisons.parsing import ImportFormatError
-from webapp.core.commands import domain_errors_as_command_errors, get_project, get_user
+from prefkit.formats import ImportFormatError
+from webapp.core.commands import domain_errors_as_command_errors, get_user
+from webapp.projects.commands import get_project
 
 
 class Command(BaseCommand):

@@ -2,7 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from webapp.core.commands import domain_errors_as_command_errors, get_project, get_user
+from webapp.core.commands import domain_errors_as_command_errors, get_user
+from webapp.projects.commands import get_project
 from webapp.guidelines.services import guideline_publish
 
 

@@ -1,0 +1,19 @@
+"""The one canonical-JSON hash: what the workbench means by "the SHA-256 of a JSON value".
+
+Canonical JSON is ``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``
+encoded as UTF-8: sorted keys, no spaces, characters as themselves. Content hashes of imported
+pairs, prompts and responses and the body digest of audit events (README, "the audit trail") are
+all this function, so anyone can recompute them with the same three lines in any language.
+"""
+import hashlib
+import json
+
+
+def canonical_json(value) -> str:
+    """Return value as canonical JSON text; values JSON cannot represent raise TypeError."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def canonical_hash(value) -> str:
+    """Return the sha256 hex digest of value's canonical JSON (sorted keys, no spaces, UTF-8)."""
+    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()

@@ -1,0 +1,148 @@
+"""Hand-written SQL of the comparisons app: the rater hot path, next task and submit (why:
+webapp/core/sql.py). Everything else in the app uses the ORM.
+
+Column lists come from the models, status values are parameters, rows are read by name. The
+PostgreSQL-only statements do in one round trip what SQLite does step by step; the suite runs on
+both, so both paths are tested.
+"""
+from webapp.comparisons.models import Assignment, Judgment
+from webapp.core import sql
+from webapp.guidelines import sql as guideline_sql
+
+LEASED, SUBMITTED = Assignment.Status.LEASED.value, Assignment.Status.SUBMITTED.value
+
+_LIVE_LEASE = """
+    SELECT id FROM comparisons_assignment
+    WHERE project_id = %s AND rater_id = %s AND status = %s AND expires_at > %s LIMIT 1"""
+# Everything a next-task call must know before it claims, in one query: the guideline gate
+# (the guidelines app's rule, wrapped) and the rater's live lease in this project, if any.
+_GATE = f"""
+    SELECT s.id AS version_id, s.number, s.sha256, s.acknowledged, s.quiz_pending, ({_LIVE_LEASE}) AS live_id
+    FROM ({guideline_sql.CURRENT_VERSION_STATUS_SQL}) s"""
+# Closest to completion first, never a pair this rater had in the comparison's current round.
+_CANDIDATES = """
+    FROM comparisons_comparison c
+    WHERE c.project_id = %s AND c.taken < %s
+      AND NOT EXISTS (SELECT 1 FROM comparisons_assignment seen
+                      WHERE seen.comparison_id = c.id AND seen.rater_id = %s AND seen.round = c.round)
+    ORDER BY c.taken DESC, c.id LIMIT 1"""
+# What a rater is served of the picked comparison `picked` (services._comparison_from_row reads it).
+_SERVED_COLUMNS = """
+    picked.id AS comparison_id, picked.round, p.id AS prompt_id, p.messages, p.messages_html,
+    ra.id AS a_id, ra.text AS a_text, ra.html AS a_html, rb.id AS b_id, rb.text AS b_text, rb.html AS b_html"""
+_SERVED_JOINS = """
+    JOIN comparisons_prompt p ON p.id = picked.prompt_id
+    JOIN comparisons_response ra ON ra.id = picked.response_a_id
+    JOIN comparisons_response rb ON rb.id = picked.response_b_id"""
+_PICKED_COLUMNS = "c.id, c.round, c.prompt_id, c.response_a_id, c.response_b_id"
+
+
+def _pick_sql(*, skip_locked: bool) -> str:
+    return f"""
+    SELECT {_SERVED_COLUMNS}
+    FROM (SELECT {_PICKED_COLUMNS} {_CANDIDATES} {sql.for_update("c", skip_locked=skip_locked)}) picked
+    {_SERVED_JOINS}"""
+
+
+_TAKE_SLOT = "UPDATE comparisons_comparison SET taken = taken + 1 WHERE id = %s"
+# A new lease: every Assignment column, in field order. The claim statement computes the two
+# taken from the picked comparison; everything else is a parameter (assignment_params).
+_PICKED_ASSIGNMENT_FIELDS = {"comparison_id": "picked.id", "round": "picked.round"}
+_ASSIGNMENT_FIELDS = sql.insert_fields(Assignment)
+_ASSIGNMENT_PARAMS = sql.param_readers(sql.insert_fields(Assignment, computed=tuple(_PICKED_ASSIGNMENT_FIELDS)))
+_ALL_ASSIGNMENT_PARAMS = sql.param_readers(_ASSIGNMENT_FIELDS)
+_INSERT_ASSIGNMENT = f"""
+    INSERT INTO comparisons_assignment {sql.insert_columns(Assignment)}
+    VALUES ({", ".join(["%s"] * len(_ASSIGNMENT_FIELDS))}) RETURNING id"""
+# PostgreSQL: pick, take the slot and lease it in one statement (one round trip, no BEGIN/COMMIT).
+# The picked row stays locked until the statement ends, so the slot count cannot overshoot.
+_CLAIM_PG = f"""
+    WITH picked AS (
+        SELECT {_PICKED_COLUMNS} {_CANDIDATES}
+        FOR UPDATE OF c SKIP LOCKED),
+    slot AS (UPDATE comparisons_comparison c SET taken = c.taken + 1 FROM picked WHERE c.id = picked.id),
+    leased AS (
+        INSERT INTO comparisons_assignment {sql.insert_columns(Assignment)}
+        SELECT {", ".join(_PICKED_ASSIGNMENT_FIELDS.get(f.attname, "%s") for f in _ASSIGNMENT_FIELDS)} FROM picked
+        RETURNING id)
+    SELECT leased.id AS assignment_id, {_SERVED_COLUMNS}
+    FROM leased CROSS JOIN picked
+    {_SERVED_JOINS}"""
+
+
+def serving_gate(*, project_id: int, rater_id: int, now):
+    """(version_id, number, sha256, acknowledged, quiz_pending, live_id) by name, or None when the
+    project has no guideline."""
+    status = guideline_sql.current_version_status_params(user_id=rater_id, project_id=project_id)
+    return sql.named_one(_GATE, [project_id, rater_id, LEASED, sql.db_datetime(now), *status])
+
+
+def live_lease_id(*, project_id: int, rater_id: int, now) -> int | None:
+    row = sql.one(_LIVE_LEASE, [project_id, rater_id, LEASED, sql.db_datetime(now)])
+    return None if row is None else row[0]
+
+
+def claim(*, project_id: int, overlap: int, rater_id: int, lease: Assignment):
+    """PostgreSQL: pick, take and lease in one statement; the served row by name, or None."""
+    params = sql.insert_params(lease, _ASSIGNMENT_PARAMS)
+    return sql.named_one(_CLAIM_PG, [project_id, overlap, rater_id, *params])
+
+
+def pick(*, project_id: int, overlap: int, rater_id: int, skip_locked: bool):
+    """The next comparison for the rater, locked (SQLite: under the write lock), by name; or None."""
+    return sql.named_one(_pick_sql(skip_locked=skip_locked), [project_id, overlap, rater_id])
+
+
+def take_slot_and_lease(lease: Assignment) -> int:
+    """SQLite's step-by-step claim of the picked comparison; return the new assignment's id."""
+    sql.execute(_TAKE_SLOT, [lease.comparison_id])
+    return sql.one(_INSERT_ASSIGNMENT, sql.insert_params(lease, _ALL_ASSIGNMENT_PARAMS))[0]
+
+
+# Locks the assignment and, in the same round trip, looks up the idempotency key.
+_LOCK_ASSIGNMENT = """
+    SELECT a.id, a.project_id, a.comparison_id, a.guideline_version_id, a.status, a.seed, a.served_at,
+           a.status = %s AND a.expires_at > %s AS live,
+           p.scale, p.allow_both_bad, p.rationale_required, k.id AS earlier_id, k.assignment_id AS earlier_assignment_id
+    FROM comparisons_assignment a
+    JOIN projects_project p ON p.id = a.project_id
+    LEFT JOIN comparisons_judgment k ON k.rater_id = a.rater_id AND k.idempotency_key = %s
+    WHERE a.id = %s AND a.rater_id = %s"""
+_JUDGMENT_BY_KEY = "SELECT id, assignment_id FROM comparisons_judgment WHERE rater_id = %s AND idempotency_key = %s"
+_JUDGMENT_FIELDS = sql.insert_fields(Judgment)
+_JUDGMENT_PARAMS = sql.param_readers(_JUDGMENT_FIELDS)
+_INSERT_JUDGMENT = f"""
+    INSERT INTO comparisons_judgment {sql.insert_columns(Judgment)}
+    VALUES ({", ".join(["%s"] * len(_JUDGMENT_FIELDS))}) RETURNING id"""
+_MARK_SUBMITTED = "UPDATE comparisons_assignment SET status = %s, finished_at = %s WHERE id = %s"
+_COUNT_JUDGED = "UPDATE comparisons_comparison SET judged = judged + 1 WHERE id = %s"
+# PostgreSQL: a first judgment and the two counters it moves, in one round trip.
+_INSERT_FIRST_JUDGMENT_PG = f"""
+    WITH submitted AS ({_MARK_SUBMITTED}), judged AS ({_COUNT_JUDGED})
+    {_INSERT_JUDGMENT}"""
+
+
+def lock_assignment(*, assignment_id: int, rater_id: int, idempotency_key: str, now):
+    """The rater's assignment, locked, with its project's answer rules and the judgment already
+    stored under `idempotency_key` (earlier_id, earlier_assignment_id), by name; or None."""
+    statement = _LOCK_ASSIGNMENT + sql.for_update("a")
+    return sql.named_one(statement, [LEASED, sql.db_datetime(now), idempotency_key, assignment_id, rater_id])
+
+
+def judgment_by_key(*, rater_id: int, idempotency_key: str) -> tuple[int | None, int | None]:
+    """(judgment id, assignment id) stored under the key, read with a fresh snapshot."""
+    return sql.one(_JUDGMENT_BY_KEY, [rater_id, idempotency_key]) or (None, None)
+
+
+def insert_judgment(judgment: Judgment, *, first: bool, postgresql: bool) -> int:
+    """Insert the judgment; a first one also marks its assignment submitted and counts it."""
+    params = sql.insert_params(judgment, _JUDGMENT_PARAMS)
+    submitted_at = sql.db_datetime(judgment.submitted_at)
+    if first and postgresql:
+        counters = [SUBMITTED, submitted_at, judgment.assignment_id, judgment.comparison_id]
+        return sql.one(_INSERT_FIRST_JUDGMENT_PG, [*counters, *params])[0]
+    judgment_id = sql.one(_INSERT_JUDGMENT, params)[0]
+    if first:
+        sql.execute(_MARK_SUBMITTED, [SUBMITTED, submitted_at, judgment.assignment_id])
+        sql.execute(_COUNT_JUDGED, [judgment.comparison_id])
+    return judgment_id

@@ -1,0 +1,121 @@
+"""Data-lead pages: project progress and file import."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from webapp.comparisons.imports import import_request
+from webapp.comparisons.models import Assignment, Comparison, ImportBatch
+from webapp.comparisons.selectors import project_progress, requeue_candidates
+from webapp.comparisons.services import comparisons_requeue
+from webapp.core import clock
+from webapp.core.errors import DomainError
+from webapp.core.views import domain_errors_as_pages
+from webapp.guidelines.models import GuidelineVersion, Quiz
+from webapp.comparisons.quiz import quiz_set
+from webapp.projects.selectors import project_for_lead, role_of
+
+
+@login_required
+@domain_errors_as_pages
+def lead_project(request, slug):
+    project = project_for_lead(slug=slug, user=request.user)
+    return render(request, "lead/lead_project.html", {
+        "project": project, "totals": _lead_progress(project), "batches": _recent_batches(project),
+        "versions": GuidelineVersion.objects.filter(project=project).order_by("-number"),
+    })
+
+
+@login_required
+@require_GET
+@domain_errors_as_pages
+def lead_import_status(request, slug):
+    """The lead page polls this while an import is pending or running: batch states and progress counts."""
+    project = project_for_lead(slug=slug, user=request.user)
+    return JsonResponse({
+        "progress": _lead_progress(project),
+        "batches": [{"id": b.pk, "file_name": b.file_name, "status": b.status, "created": b.created_count,
+                     "already_present": b.existing_count, "error": b.error} for b in _recent_batches(project)],
+    })
+
+
+def _lead_progress(project) -> dict:
+    totals = project_progress(project, now=clock.now())
+    totals["live_leases"] = Assignment.objects.filter(project=project, status=Assignment.Status.LEASED).count()
+    return totals
+
+
+def _recent_batches(project):
+    return ImportBatch.objects.filter(project=project).defer("upload").select_related("imported_by")[:50]
+
+
+@login_required
+@require_POST
+@domain_errors_as_pages
+def lead_import(request, slug):
+    project = project_for_lead(slug=slug, user=request.user)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, "Choose a file to import.")
+        return redirect("lead-project", slug=slug)
+    try:
+        batch = import_request(project=project, data=upload.read(), file_name=upload.name, actor=request.user)
+    except DomainError as error:
+        messages.error(request, str(error))
+    else:
+        messages.info(request, f"{batch.file_name} is queued for import (#{batch.pk}); its status below updates by itself.")
+    return redirect("lead-project", slug=slug)
+
+
+@login_required
+@domain_errors_as_pages
+def lead_requeue(request, slug):
+    """Send comparisons judged under an older guideline back for judgments under the current one."""
+    project = project_for_lead(slug=slug, user=request.user)
+    current = GuidelineVersion.objects.current_for(project)
+    if request.method == "POST":
+        try:
+            ids = [int(value) for value in request.POST.getlist("comparison")]
+            count = comparisons_requeue(project=project, comparison_ids=ids, actor=request.user)
+        except ValueError:
+            messages.error(request, "Comparison ids must be numbers.")
+        except DomainError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"Re-queued {count} comparison{'s' if count != 1 else ''} under guideline "
+                                      f"v{current.number}; their earlier judgments stay, marked with their version.")
+        return redirect("lead-requeue", slug=slug)
+    disagreeing_only = request.GET.get("only") == "disagreeing"
+    candidates = requeue_candidates(project=project, current_version_number=current.number,
+                                    disagreeing_only=disagreeing_only) if current else []
+    return render(request, "lead/lead_requeue.html", {
+        "project": project, "current": current, "candidates": candidates, "disagreeing_only": disagreeing_only,
+    })
+
+
+@login_required
+@domain_errors_as_pages
+def lead_quiz(request, slug):
+    """Set the onboarding quiz of the current guideline version (known-answer comparisons)."""
+    project = project_for_lead(slug=slug, user=request.user)
+    current = GuidelineVersion.objects.current_for(project)
+    quiz = Quiz.objects.filter(version=current).first() if current else None
+    if request.method == "POST" and current is not None:
+        try:
+            ids = [int(part) for part in request.POST.get("comparisons", "").replace(",", " ").split()]
+            threshold = float(request.POST.get("threshold", "0")) / 100
+            quiz_set(version=current, comparison_ids=ids, threshold=threshold, actor=request.user)
+        except ValueError:
+            messages.error(request, "Give comparison ids as numbers separated by commas, and a threshold in percent.")
+        except DomainError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"Quiz set for guideline v{current.number}.")
+        return redirect("lead-quiz", slug=slug)
+    attempts = quiz.attempts.select_related("user__profile").order_by("-submitted_at")[:200] if quiz else []
+    gold_choices = Comparison.objects.filter(project=project).exclude(gold="").values_list("pk", "gold")[:200]
+    return render(request, "lead/lead_quiz.html", {
+        "project": project, "current": current, "quiz": quiz, "attempts": attempts, "gold_choices": gold_choices,
+        "is_admin": role_of(request.user) == "admin",
+    })

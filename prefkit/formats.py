@@ -4,8 +4,9 @@ Pure Python: no Django here, so the importer can be tested and reused without a
 database. An import file is JSON Lines (one JSON object per line), UTF-8, and
 may be gzip-compressed (recognised by its first two bytes, 1f 8b, whatever the
 file is called). Blank lines are skipped; line numbers in errors count them.
-The first bad line fails the whole file, and the error names the file, the line
-and the field. All records of a file must be in the same format; the format is
+Files are read as a stream (ImportReader), one line at a time. Every bad line is
+reported with its line, field and reason; an importer either fails the whole
+file listing them all, or (skip-invalid) imports the rest and keeps the list. All records of a file must be in the same format; the format is
 recognised from each record's keys.
 
 Workbench format (``"workbench"``, our own)
@@ -45,8 +46,10 @@ gold answer (``"a"`` or ``"b"``). The chosen reply becomes A when the first
 byte of sha256(chosen + rejected), over the UTF-8 transcripts, is even, and B
 otherwise: the order is stable across re-imports, and A is the chosen reply in
 about half the pairs, so position says nothing about the label. Turn texts are stripped of surrounding
-whitespace; prompt turns must not be empty, but an empty final reply is kept
-(it is what the model said, and the worker judged it). Extra keys go to the
+whitespace; Human turns must not be empty, but an empty Assistant turn, in the
+history or as a final reply, is kept (it is what the model said, and the worker
+judged it) and counted. A ``chosen`` and a ``rejected`` whose histories differ
+cannot form one comparison: that line is invalid. Extra keys go to the
 comparison's metadata; the prompt source is ``"hh-rlhf"``, models are unknown.
 
 LLMFAO format (``"llmfao"``)
@@ -121,6 +124,7 @@ class ParsedComparison:
     metadata: dict
     external_id: str
     content_hash: str
+    has_empty_turn: bool = False  # an assistant turn (history or reply) is empty: real data, kept
 
 
 @dataclass(frozen=True)
@@ -130,20 +134,56 @@ class ParsedImport:
     duplicates_in_file: int  # records dropped because an earlier line had the same content hash
 
 
+@dataclass(frozen=True)
+class RecordProblem:
+    """One invalid line: reported (all-or-nothing) or rejected and listed (--skip-invalid)."""
+
+    line: int
+    field: str | None
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"line": self.line, "field": self.field, "reason": self.reason}
+
+    def __str__(self) -> str:
+        return ": ".join([f"line {self.line}", *([f"field '{self.field}'"] if self.field else []), self.reason])
+
+
 class ImportFormatError(ValueError):
-    """A file that cannot be imported; str() names the file, line and field."""
+    """A file that cannot be imported; str() names the file, line and field.
+
+    With several invalid lines, `problems` lists them (capped at MAX_LISTED_PROBLEMS) and
+    `problem_count` is the total; line and field are the first problem's.
+    """
 
     def __init__(self, message: str, *, file_name: str, line: int | None = None, field: str | None = None):
         self.message = message
         self.file_name = file_name
         self.line = line
         self.field = field
+        self.problems: list[RecordProblem] = []
+        self.problem_count = 0
         parts = [file_name]
         if line is not None:
             parts.append(f"line {line}")
         if field:
             parts.append(f"field '{field}'")
         super().__init__(": ".join([*parts, message]))
+
+    @classmethod
+    def from_problems(cls, problems: list[RecordProblem], total: int, *, file_name: str,
+                      shown: int = 50) -> "ImportFormatError":
+        """One error for every invalid line: the first `shown` listed, and the total."""
+        first = problems[0]
+        if total == 1:
+            error = cls(first.reason, file_name=file_name, line=first.line, field=first.field)
+        else:
+            listed = "\n".join(f"  {problem}" for problem in problems[:shown])
+            more = f"\n  … and {total - shown} more" if total > shown else ""
+            error = cls(f"{total} invalid lines:\n{listed}{more}", file_name=file_name)
+            error.line, error.field = first.line, first.field
+        error.problems, error.problem_count = list(problems), total
+        return error
 
 
 class _RecordError(Exception):
@@ -155,88 +195,135 @@ class _RecordError(Exception):
         self.field = field
 
 
+class ImportReader:
+    """Stream a comparison import file: iterating yields ParsedComparison for each valid new record
+    and RecordProblem for each invalid line, one line in memory at a time.
+
+    `source` is the file's bytes or a binary stream (an open file). Records repeating an earlier
+    record's content hash are skipped and counted. Problems of the whole file (not gzip, too
+    large, no records) raise ImportFormatError.
+    """
+
+    def __init__(self, source, *, file_name: str, max_text_chars: int = 100_000):
+        self.file_name, self.limit = file_name, max_text_chars
+        self.stream = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
+        self.format: str | None = None
+        self.read = 0  # records read: non-blank lines, valid or not
+        self.duplicates = 0
+        self.empty_turns = 0  # records kept that hold an empty assistant turn
+        self._first_line: int | None = None
+        self._seen: set[str] = set()
+
+    def __iter__(self):
+        for line, raw in _lines(self.stream, self.file_name):
+            try:
+                record = _load_object(raw)
+                if record is None:
+                    continue
+                parsed = self._parse(record, line)
+            except _RecordError as err:
+                self.read += 1
+                yield RecordProblem(line=line, field=err.field, reason=err.message)
+                continue
+            self.read += 1
+            if parsed.content_hash in self._seen:  # the first line with a hash wins
+                self.duplicates += 1
+                continue
+            self._seen.add(parsed.content_hash)
+            self.empty_turns += parsed.has_empty_turn
+            yield parsed
+        if not self.read:
+            raise ImportFormatError("no records: the file is empty or holds only blank lines", file_name=self.file_name)
+
+    def _parse(self, record: dict, line: int) -> ParsedComparison:
+        line_format = _detect_format(record)
+        if self.format is None:
+            self.format, self._first_line = line_format, line
+        if line_format != self.format:
+            raise _RecordError(
+                f"this record is in the {line_format!r} format, but line {self._first_line} is in the "
+                f"{self.format!r} format; a file may not mix formats"
+            )
+        return _PARSERS[self.format](record, line, self.limit)
+
+
 def parse_import(data: bytes, *, file_name: str, max_text_chars: int = 100_000) -> tuple[str, list[ParsedComparison]]:
-    """Return (format_name, comparisons). Raise ImportFormatError on the first bad line."""
+    """Return (format_name, comparisons). Raise ImportFormatError listing every bad line."""
     parsed = parse_import_detailed(data, file_name=file_name, max_text_chars=max_text_chars)
     return parsed.format, parsed.comparisons
 
 
 def parse_import_detailed(data: bytes, *, file_name: str, max_text_chars: int = 100_000) -> ParsedImport:
     """Parse like parse_import, and also count the in-file duplicates that were dropped."""
-    file_format, parsed = _parse_records(_decompress(data, file_name), file_name, max_text_chars)
-    if not parsed:
-        raise ImportFormatError("no records: the file is empty or holds only blank lines", file_name=file_name)
-    unique = {}
-    for comparison in parsed:
-        unique.setdefault(comparison.content_hash, comparison)  # the first line with a hash wins
-    comparisons = list(unique.values())
-    return ParsedImport(format=file_format, comparisons=comparisons, duplicates_in_file=len(parsed) - len(comparisons))
-
-
-def _parse_records(content: bytes, file_name: str, limit: int) -> tuple[str | None, list[ParsedComparison]]:
-    file_format, first_line, parsed = None, None, []
-    for line, record in _records(content, file_name):
-        try:
-            line_format = _detect_format(record)
-            file_format, first_line = file_format or line_format, first_line or line
-            if line_format != file_format:
-                raise _RecordError(
-                    f"this record is in the {line_format!r} format, but line {first_line} is in the "
-                    f"{file_format!r} format; a file may not mix formats"
-                )
-            parsed.append(_PARSERS[file_format](record, line, limit))
-        except _RecordError as err:
-            raise ImportFormatError(err.message, file_name=file_name, line=line, field=err.field) from None
-    return file_format, parsed
+    reader = ImportReader(data, file_name=file_name, max_text_chars=max_text_chars)
+    items = list(reader)
+    problems = [item for item in items if isinstance(item, RecordProblem)]
+    if problems:
+        raise ImportFormatError.from_problems(problems, len(problems), file_name=file_name)
+    return ParsedImport(format=reader.format, comparisons=items, duplicates_in_file=reader.duplicates)
 
 
 # --- Reading lines -------------------------------------------------------------------------------
 
 
-def _decompress(data: bytes, file_name: str) -> bytes:
-    if not data.startswith(b"\x1f\x8b"):
-        return data
+def _lines(stream, file_name: str):
+    """Yield (line number, raw bytes) from a plain or gzip stream, one line at a time."""
+    # Lines end at b"\n" only: JSON strings cannot hold a raw newline, and other
+    # separators (\x85, \u2028) may legitimately appear inside text.
+    total = 0
     try:
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
-            content = stream.read(MAX_DECOMPRESSED_BYTES + 1)
+        for line, raw in enumerate(decompressed(stream), start=1):
+            total += len(raw)
+            if total > MAX_DECOMPRESSED_BYTES:
+                raise ImportFormatError(f"decompresses to more than {MAX_DECOMPRESSED_BYTES} bytes", file_name=file_name)
+            yield line, (raw.removeprefix(codecs.BOM_UTF8) if line == 1 else raw)
     except (OSError, EOFError, zlib.error) as err:
         raise ImportFormatError(f"not a valid gzip file ({err})", file_name=file_name) from None
-    if len(content) > MAX_DECOMPRESSED_BYTES:
-        raise ImportFormatError(f"decompresses to more than {MAX_DECOMPRESSED_BYTES} bytes", file_name=file_name)
-    return content
 
 
-def _records(content: bytes, file_name: str):
-    """Yield (line number, object) for each non-blank line."""
-    # Split on b"\n" only: JSON strings cannot hold a raw newline, and other
-    # separators (\x85, \u2028) may legitimately appear inside text.
-    content = content.removeprefix(codecs.BOM_UTF8)
-    for line, raw in enumerate(content.split(b"\n"), start=1):
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as err:
-            raise ImportFormatError(
-                f"invalid UTF-8 at byte {err.start + 1} of the line", file_name=file_name, line=line
-            ) from None
-        if text.strip():
-            yield line, _load_object(text, file_name, line)
+def decompressed(stream):
+    """Return a binary stream of `stream`'s content, gunzipped on the fly when it starts with the gzip magic."""
+    head = stream.read(2)
+    rest = io.BufferedReader(_Prefixed(head, stream))
+    return gzip.GzipFile(fileobj=rest) if head == b"\x1f\x8b" else rest
 
 
-def _load_object(text: str, file_name: str, line: int) -> dict:
+class _Prefixed(io.RawIOBase):
+    """A stream whose first bytes were already read (to sniff gzip), put back in front."""
+
+    def __init__(self, head: bytes, stream):
+        self.head, self.stream = head, stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self.head:
+            n = min(len(buffer), len(self.head))
+            buffer[:n], self.head = self.head[:n], self.head[n:]
+            return n
+        data = self.stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _load_object(raw: bytes) -> dict | None:
+    """The line's JSON object, or None for a blank line."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise _RecordError(f"invalid UTF-8 at byte {err.start + 1} of the line") from None
+    if not text.strip():
+        return None
     try:
         value = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as err:
-        message = f"invalid JSON: {err.msg} (column {err.colno})"
-        raise ImportFormatError(message, file_name=file_name, line=line) from None
+        raise _RecordError(f"invalid JSON: {err.msg} (column {err.colno})") from None
     except ValueError as err:
-        raise ImportFormatError(f"invalid JSON: {err}", file_name=file_name, line=line) from None
+        raise _RecordError(f"invalid JSON: {err}") from None
     if not isinstance(value, dict):
-        message = f"expected a JSON object, got {_type_name(value)} (JSON Lines: one object per line)"
-        raise ImportFormatError(message, file_name=file_name, line=line)
-    try:
-        _check_storable(value, "")
-    except _RecordError as err:
-        raise ImportFormatError(err.message, file_name=file_name, line=line, field=err.field) from None
+        raise _RecordError(f"expected a JSON object, got {_type_name(value)} (JSON Lines: one object per line)")
+    _check_storable(value, "")
     return value
 
 
@@ -438,7 +525,9 @@ def _parse_hh(record: dict, line: int, limit: int) -> ParsedComparison:
         raise _RecordError("'chosen' and 'rejected' are identical", "rejected")
     prompt, chosen_reply, rejected_reply = _hh_split(_hh_turns(chosen, "chosen"), _hh_turns(rejected, "rejected"))
     for index, message in enumerate(prompt):
-        _text(message["content"], f"chosen (turn {index + 1})", limit)
+        # An empty Assistant turn in the history is what the model said (about 0.5 % of the
+        # published lines): keep it. An empty Human turn has nothing to answer: refuse it.
+        _text(message["content"], f"chosen (turn {index + 1})", limit, allow_empty=message["role"] == "assistant")
     chosen_response = _hh_response(chosen_reply, "chosen (final turn)", limit)
     rejected_response = _hh_response(rejected_reply, "rejected (final turn)", limit)
     chosen_first = _chosen_goes_first(chosen, rejected)
@@ -452,6 +541,7 @@ def _parse_hh(record: dict, line: int, limit: int) -> ParsedComparison:
         gold="a" if chosen_first else "b",
         metadata={key: value for key, value in record.items() if key not in ("chosen", "rejected")},
         external_id="",
+        has_empty_turn=not (chosen_reply and rejected_reply and all(m["content"] for m in prompt)),
     )
 
 
@@ -472,12 +562,16 @@ def _hh_turns(transcript: str, field: str) -> list[dict]:
 
 def _hh_split(chosen: list[dict], rejected: list[dict]) -> tuple[list[dict], str, str]:
     """Return (prompt, chosen reply, rejected reply) from the two transcripts' turns."""
+    prompt = chosen[:-1]
+    if prompt != rejected[:-1]:
+        # Published lines do this (e.g. a "Humans:" typo in one transcript): no single prompt exists.
+        differ = next((i for i, (c, r) in enumerate(zip(chosen, rejected)) if c != r), min(len(chosen), len(rejected)))
+        raise _RecordError(
+            "'chosen' and 'rejected' must share every turn but the final Assistant turn; their histories "
+            f"differ from turn {differ + 1} ({len(chosen)} and {len(rejected)} turns)", "rejected")
     for field, turns in (("chosen", chosen), ("rejected", rejected)):
         if turns[-1]["role"] != "assistant":
             raise _RecordError("the transcript must end with an Assistant turn", field)
-    prompt = chosen[:-1]
-    if prompt != rejected[:-1]:
-        raise _RecordError("'chosen' and 'rejected' must share every turn but the final Assistant turn", "rejected")
     if not prompt:
         raise _RecordError("no Human turn before the final Assistant turn", "chosen")
     _check_ends_with_user(prompt, "chosen")
@@ -505,16 +599,18 @@ def _parse_llmfao(record: dict, line: int, limit: int) -> ParsedComparison:
     }
     # Everything but the texts: model_x/model_y stay as ids, to join with LLMFAO's own files.
     extra = {key: value for key, value in record.items() if key not in (*LLMFAO_TEXT_KEYS, *LLMFAO_PROMPT_KEYS)}
+    response_a, response_b = _llmfao_response(record, "x", limit), _llmfao_response(record, "y", limit)
     return _comparison(
         line,
         [{"role": "user", "content": _text(_required(record, "text"), "text", limit)}],
-        _llmfao_response(record, "x", limit),
-        _llmfao_response(record, "y", limit),
+        response_a,
+        response_b,
         prompt_source="llmfao",
         prompt_metadata=prompt_metadata,
         gold="",
         metadata={"pair_id": pair_id, **prompt_metadata, **extra},
         external_id=external_id,
+        has_empty_turn=not (response_a.text and response_b.text),
     )
 
 

@@ -17,6 +17,8 @@ def _json(schema_ref: str, description: str) -> dict:
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 ASSIGNMENT_ID = {"name": "assignment_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 UNAUTH = _error("not logged in and no valid bearer token")
+SKIP_INVALID = {"name": "skip_invalid", "in": "query", "schema": {"type": "boolean"},
+                "description": "import the valid lines and list the rejected ones on the import"}
 
 SPEC = {
     "openapi": "3.1.0",
@@ -80,7 +82,20 @@ SPEC = {
         }},
         "/api/v1/projects/{slug}/imports": {"post": {
             "summary": "Import a JSONL file (optionally gzipped) of comparisons; data leads and admins",
-            "operationId": "importCreate", "parameters": [SLUG, {"name": "file_name", "in": "query", "schema": {"type": "string"}}],
+            "operationId": "importCreate", "parameters": [SLUG, {"name": "file_name", "in": "query", "schema": {"type": "string"}},
+                                                          SKIP_INVALID],
+            "requestBody": {"required": True, "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+            "responses": {"202": _json("Import", "queued; poll its url"), "400": _error("empty or too large"),
+                          "401": UNAUTH, "403": _error("not a data lead"), "404": _error("unknown project")},
+        }},
+        "/api/v1/projects/{slug}/judgments/imports": {"post": {
+            "summary": "Import judgments made elsewhere (CSV or JSONL, optionally gzipped) onto imported comparisons; "
+                       "data leads and admins",
+            "operationId": "judgmentImportCreate",
+            "parameters": [SLUG, {"name": "file_name", "in": "query", "schema": {"type": "string"}}, SKIP_INVALID,
+                           {"name": "source", "in": "query", "schema": {"type": "string", "maxLength": 200}}],
             "requestBody": {"required": True, "content": {
                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
                 "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}},

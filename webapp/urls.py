@@ -15,6 +15,8 @@ api = [
     path("api/v1/assignments/<int:assignment_id>/judgment", comparisons_api.judgment_submit, name="api-judgment"),
     path("api/v1/assignments/<int:assignment_id>/skip", comparisons_api.assignment_skip, name="api-skip"),
     path("api/v1/projects/<slug:slug>/imports", comparisons_api.import_create, name="api-imports"),
+    path("api/v1/projects/<slug:slug>/judgments/imports", comparisons_api.judgment_import_create,
+         name="api-judgment-imports"),
     path("api/v1/imports/<int:import_id>", comparisons_api.import_detail, name="api-import-detail"),
 ]
 

@@ -12,7 +12,7 @@ from tests.conftest import PASSWORD, acknowledge, make_world
 from webapp.accounts.services import user_create
 from webapp.comparisons import services
 from webapp.comparisons.imports import import_file, import_request
-from webapp.comparisons.models import Comparison, Judgment
+from webapp.comparisons.models import Comparison, ImportBatch, Judgment
 from webapp.comparisons.quiz import quiz_attempt_submit, quiz_questions, quiz_set
 from webapp.guidelines.services import guideline_acknowledge, guideline_publish
 from webapp.projects.services import membership_add
@@ -92,6 +92,7 @@ def pages_by_person(world) -> dict[str, list[tuple[str, str]]]:
             ("/lead/demo/requeue/", "#requeue-form"), ("/lead/demo/quiz/", "h1"), ("/audit/?project=demo", "#audit-events"),
             (f"/provenance/judgments/{judgment.pk}/", "#judgment"),
             (f"/provenance/comparisons/{judgment.comparison_id}/", "#judgments"),
+            (f"/provenance/imports/{ImportBatch.objects.order_by('id').first().pk}/", "h1"),
         ],
         "dave": [("/audit/", "#chain-status"), (f"/provenance/judgments/{judgment.pk}/", "#judgment")],  # admin
     }

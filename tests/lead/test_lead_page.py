@@ -57,7 +57,8 @@ def test_the_import_status_view_reports_batches_and_progress_to_leads_only():
     judge(world, world.alice, clock.now())
     status = logged_in("carol").get("/lead/demo/imports.json").json()
     assert status["batches"][0] == {"id": batch.pk, "file_name": "later.jsonl", "status": "pending", "created": 0,
-                                    "already_present": 0, "error": ""}
+                                    "already_present": 0, "rejected": 0, "error": "",
+                                    "url": f"/provenance/imports/{batch.pk}/"}
     assert [b["status"] for b in status["batches"][1:]] == ["done"]
     progress = status["progress"]
     assert (progress["total"], progress["complete"], progress["percent"], progress["judgments_today"],

@@ -326,8 +326,14 @@ def test_it_splits_hh_transcripts_into_turns():
             "field 'rejected': 'chosen' and 'rejected' must share every turn but the final Assistant turn",
         ),
         (
+            # One transcript goes on past the other (published lines do this): the histories differ.
             {"chosen": "\n\nHuman: Hi\n\nAssistant: A", "rejected": "\n\nHuman: Hi\n\nAssistant: A\n\nHuman: More?"},
-            "field 'rejected': the transcript must end with an Assistant turn",
+            "field 'rejected': 'chosen' and 'rejected' must share every turn but the final Assistant turn; "
+            "their histories differ from turn 3 (2 and 3 turns)",
+        ),
+        (
+            {"chosen": "\n\nHuman: Hi\n\nAssistant: A\n\nHuman: B", "rejected": "\n\nHuman: Hi\n\nAssistant: A\n\nHuman: C"},
+            "field 'chosen': the transcript must end with an Assistant turn",
         ),
         ({"chosen": "Hello there", "rejected": "\n\nHuman: Hi\n\nAssistant: A"}, "field 'chosen': expected a transcript of"),
         ({"chosen": "\n\nHuman: Hi\n\nAssistant: A"}, "field 'rejected': required field is missing"),

@@ -111,3 +111,31 @@ def test_it_provides_css_for_highlighted_code():
 def test_it_imports_no_django():
     code = "import sys, prefkit.rendering; assert 'django' not in sys.modules and 'webapp' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+# --- Batch rendering (imports) ---------------------------------------------------------------------
+
+
+def _fixture_texts() -> list[str]:
+    from prefkit.formats import ImportReader, ParsedComparison
+
+    texts = []
+    root = __import__("pathlib").Path(__file__).resolve().parents[2] / "fixtures"
+    for name in ("hh_rlhf_demo.jsonl", "llmfao_demo.jsonl", "xss_demo.jsonl", "hh_rlhf_real_edge_cases.jsonl"):
+        for item in ImportReader((root / name).read_bytes(), file_name=name):
+            if isinstance(item, ParsedComparison):
+                texts += [m["content"] for m in item.prompt_messages] + [item.response_a.text, item.response_b.text]
+    return texts
+
+
+def test_it_renders_a_batch_exactly_as_one_text_at_a_time():
+    import random
+
+    from prefkit.rendering import _is_plain, render_markdown_many
+
+    rng = random.Random(7)
+    pieces = ["word", " ", "\n", "\n\n", "1.", "-", "*", "_", "`", "#", "> ", "    ", "\t", "é", "\u00a0", "\u2028",
+              "'", '"', ":", ".", "<b>", "&amp;", "|", "=", "+", "[x](y)", "  \n", "\r\n", "2)"]
+    texts = _fixture_texts() + ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 14))) for _ in range(3000)]
+    assert sum(map(_is_plain, texts)) > 300  # the fast path is exercised, not only the fallback
+    assert render_markdown_many(texts) == [render_markdown(text) for text in texts]

@@ -97,28 +97,49 @@ def assignment_skip(request, user, assignment_id):
 
 def import_payload(batch: ImportBatch) -> dict:
     return {
-        "import_id": batch.pk, "project": batch.project.slug, "file_name": batch.file_name, "sha256": batch.sha256,
-        "status": batch.status, "format": batch.format, "created": batch.created_count,
-        "already_present": batch.existing_count, "error": batch.error,
-        "requested_at": batch.requested_at.isoformat(),
+        "import_id": batch.pk, "project": batch.project.slug, "kind": batch.kind, "file_name": batch.file_name,
+        "sha256": batch.sha256, "status": batch.status, "format": batch.format, "skip_invalid": batch.skip_invalid,
+        "read": batch.read_count, "created": batch.created_count, "already_present": batch.existing_count,
+        "rejected": batch.rejected_count, "duplicates_in_file": batch.duplicate_count,
+        "empty_turns": batch.empty_turn_count, "rejects": batch.rejects, "left_out": batch.notes,
+        "error": batch.error, "requested_at": batch.requested_at.isoformat(),
         "finished_at": batch.finished_at.isoformat() if batch.finished_at else None,
         "url": reverse("api-import-detail", args=[batch.pk]),
     }
 
 
-@api_view(("POST",))
-def import_create(request, user, slug):
+def _flag(request, name: str) -> bool:
+    value = request.POST.get(name, request.GET.get(name, "")).strip().lower()
+    if value not in ("", "0", "1", "true", "false"):
+        raise ValidationFailed(f"{name} must be true or false", field=name)
+    return value in ("1", "true")
+
+
+def _queue_import(request, user, slug, *, kind: str, default_name: str):
     project = project_for_lead(slug=slug, user=user)
     upload = request.FILES.get("file")
     if upload is not None:
         data, file_name = upload.read(), upload.name
     else:
-        data, file_name = request.body, request.GET.get("file_name", "upload.jsonl")
+        data, file_name = request.body, request.GET.get("file_name", default_name)
     if not data:
         raise ValidationFailed("send the file as the request body, or as multipart field 'file'", field="file")
-    batch = imports.import_request(project=project, data=data, file_name=file_name, actor=user)
+    source = request.POST.get("source", request.GET.get("source", ""))
+    batch = imports.import_request(project=project, data=data, file_name=file_name, actor=user,
+                                   skip_invalid=_flag(request, "skip_invalid"), kind=kind, source=source)
     batch.project = project
     return JsonResponse(import_payload(batch), status=202)
+
+
+@api_view(("POST",))
+def import_create(request, user, slug):
+    return _queue_import(request, user, slug, kind=ImportBatch.Kind.COMPARISONS, default_name="upload.jsonl")
+
+
+@api_view(("POST",))
+def judgment_import_create(request, user, slug):
+    """Judgments made elsewhere (CSV or JSONL) onto this project's imported comparisons."""
+    return _queue_import(request, user, slug, kind=ImportBatch.Kind.JUDGMENTS, default_name="judgments.csv")
 
 
 @api_view(("GET",))

@@ -1,37 +1,50 @@
-"""Importing comparison files: all-or-nothing, idempotent by content hash."""
+"""Importing comparison files: streamed, written in chunks, idempotent by content hash.
+
+All or nothing by default (every invalid line is reported); with skip_invalid the valid lines are
+imported and the rejected ones (line, field, reason) kept on the batch.
+"""
 import datetime as dt
 import hashlib
+import io
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 
 from webapp.audit.services import audit_record
+from webapp.comparisons import sql as comparison_sql
+from webapp.comparisons.judgment_imports import judgments_import_contents
 from webapp.comparisons.models import Comparison, ImportBatch, Prompt, Response
-from prefkit.formats import ImportFormatError, ParsedComparison, parse_import
+from webapp.comparisons.uploads import check_size, file_digest
+from prefkit.formats import ImportFormatError, ImportReader, ParsedComparison, RecordProblem
 from prefkit.hashing import canonical_hash
+from prefkit.rendering import render_markdown_many
 from webapp.core import clock
 from webapp.core.errors import ValidationFailed
 from webapp.core.queue import enqueue, enqueue_on_commit
-from prefkit.rendering import render_markdown
 
 IMPORT_RUN_TASK = "webapp.comparisons.tasks.import_run_task"  # defined in tasks.py, which imports this module
+CHUNK = 1000  # comparisons per round of lookups and bulk inserts
+MAX_STORED_REJECTS = 1000  # rejected lines listed on a batch; rejected_count has the total
+EMPTY_TURN_HTML = '<p class="empty-turn"><em>(empty: nothing was said in this turn)</em></p>'
 
 
-def _check_size(data: bytes, file_name: str) -> None:
-    if len(data) > settings.WB_MAX_IMPORT_BYTES:
-        raise ValidationFailed(f"{file_name}: {len(data)} bytes; the limit is {settings.WB_MAX_IMPORT_BYTES} (WB_MAX_IMPORT_BYTES)")
 
 
 @transaction.atomic
-def import_request(*, project, data: bytes, file_name: str, actor) -> ImportBatch:
-    """Store an upload as a pending batch; a worker imports it (see import_run)."""
-    _check_size(data, file_name)
+def import_request(*, project, data: bytes, file_name: str, actor, skip_invalid: bool = False,
+                   kind: str = ImportBatch.Kind.COMPARISONS, source: str = "") -> ImportBatch:
+    """Store an upload as a pending batch; a worker imports it (see import_run). `kind` says whether
+    the file holds comparisons or judgments made elsewhere (then `source` names where)."""
+    check_size(len(data), file_name)
     batch = ImportBatch.objects.create(
         project=project, file_name=file_name[:255], sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data),
-        imported_by=actor, requested_at=clock.now(), upload=data,
+        imported_by=actor, requested_at=clock.now(), upload=data, skip_invalid=skip_invalid, kind=kind,
+        source=source[:200],
     )
     audit_record(actor=actor, action="import.requested", obj=batch, project_id=project.pk,
-                 payload={"file_name": batch.file_name, "sha256": batch.sha256, "size_bytes": len(data)})
+                 payload={"file_name": batch.file_name, "sha256": batch.sha256, "size_bytes": len(data),
+                          "skip_invalid": skip_invalid, "kind": kind, "source": source})
     enqueue_on_commit(IMPORT_RUN_TASK, batch.pk)
     return batch
 
@@ -45,66 +58,119 @@ def import_run(*, batch_id: int) -> ImportBatch:
     if not claimed:
         return batch
     try:
-        _import_batch_contents(batch, bytes(batch.upload or b""))
+        if batch.kind == ImportBatch.Kind.JUDGMENTS:
+            with transaction.atomic():
+                judgments_import_contents(batch, io.BytesIO(bytes(batch.upload or b"")), source=batch.source)
+        else:
+            _import_batch_contents(batch, io.BytesIO(bytes(batch.upload or b"")))
     except (ImportFormatError, ValidationFailed) as error:
-        _import_fail(batch, str(error))
+        _import_fail(batch, error)
     return ImportBatch.objects.get(pk=batch_id)
 
 
-def import_file(*, project, data: bytes, file_name: str, actor) -> ImportBatch:
-    """Import synchronously (the management command). Raises on a bad file; nothing is kept then."""
-    _check_size(data, file_name)
+def import_file(*, project, file_name: str, actor, data: bytes | None = None, path: Path | None = None,
+                skip_invalid: bool = False) -> ImportBatch:
+    """Import synchronously (the management command), from `data` or streamed from `path`.
+
+    All or nothing: a bad file raises ImportFormatError listing every invalid line, and nothing is
+    kept. With `skip_invalid` the valid lines are imported and the rejected ones listed on the batch.
+    """
+    size, sha256 = (len(data), hashlib.sha256(data).hexdigest()) if path is None else file_digest(path)
+    check_size(size, file_name)
     batch = ImportBatch(
-        project=project, file_name=file_name[:255], sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data),
-        imported_by=actor, requested_at=clock.now(), status=ImportBatch.Status.RUNNING,
+        project=project, file_name=file_name[:255], sha256=sha256, size_bytes=size, imported_by=actor,
+        requested_at=clock.now(), status=ImportBatch.Status.RUNNING, skip_invalid=skip_invalid,
     )
-    with transaction.atomic():
+    with transaction.atomic(), (open(path, "rb") if path is not None else io.BytesIO(data)) as stream:
         batch.save(force_insert=True)
-        _import_batch_contents(batch, data)
+        _import_batch_contents(batch, stream)
     batch.refresh_from_db()
     return batch
 
 
 @transaction.atomic
-def _import_fail(batch: ImportBatch, error: str) -> None:
+def _import_fail(batch: ImportBatch, error: Exception) -> None:
+    problems = getattr(error, "problems", [])
     ImportBatch.objects.filter(pk=batch.pk).update(
-        status=ImportBatch.Status.FAILED, error=error, finished_at=clock.now(), upload=None
+        status=ImportBatch.Status.FAILED, error=str(error), finished_at=clock.now(), upload=None,
+        rejected_count=getattr(error, "problem_count", 0), rejects=[p.as_dict() for p in problems],
     )
     audit_record(actor=batch.imported_by, action="import.failed", obj=batch, project_id=batch.project_id,
-                 payload={"error": error[:2000]})
+                 payload={"error": str(error)[:2000]})
 
 
 @transaction.atomic
-def _import_batch_contents(batch: ImportBatch, data: bytes) -> None:
-    fmt, parsed = parse_import(data, file_name=batch.file_name, max_text_chars=settings.WB_MAX_TEXT_CHARS)
-    project = batch.project
-    known = set(
-        Comparison.objects.filter(project=project, content_hash__in=[p.content_hash for p in parsed])
-        .values_list("content_hash", flat=True)
-    )
-    new = [p for p in parsed if p.content_hash not in known]
-    prompts = _prompts_for(project, new)
-    responses = _responses_for(prompts, new)
-    Comparison.objects.bulk_create(
-        [
-            Comparison(
-                project=project, prompt=prompts[_prompt_key(p)],
-                response_a=responses[(_prompt_key(p), _response_key(p.response_a))],
-                response_b=responses[(_prompt_key(p), _response_key(p.response_b))],
-                gold=p.gold, metadata=p.metadata, external_id=p.external_id[:200], content_hash=p.content_hash,
-                batch=batch,
-            )
-            for p in new
-        ],
-        batch_size=500,
-    )
+def _import_batch_contents(batch: ImportBatch, stream) -> None:
+    comparison_sql.plan_each_statement()
+    reader = ImportReader(stream, file_name=batch.file_name, max_text_chars=settings.WB_MAX_TEXT_CHARS)
+    writer = _ComparisonWriter(batch)
+    rejects, rejected = [], 0
+    for item in reader:
+        if isinstance(item, RecordProblem):
+            rejected += 1
+            if len(rejects) < MAX_STORED_REJECTS:
+                rejects.append(item)
+        elif not rejected or batch.skip_invalid:  # all or nothing: after a bad line, only look for more
+            writer.add(item)
+    if rejected and not batch.skip_invalid:
+        raise ImportFormatError.from_problems(rejects, rejected, file_name=batch.file_name)
+    writer.flush()
+    counts = {"read": reader.read, "created": writer.created, "already_present": writer.existing,
+              "duplicates_in_file": reader.duplicates, "rejected": rejected, "empty_turns": reader.empty_turns}
     ImportBatch.objects.filter(pk=batch.pk).update(
-        status=ImportBatch.Status.DONE, format=fmt, created_count=len(new), existing_count=len(parsed) - len(new),
-        finished_at=clock.now(), upload=None,
+        status=ImportBatch.Status.DONE, format=reader.format or "", created_count=writer.created,
+        existing_count=writer.existing, read_count=reader.read, rejected_count=rejected,
+        duplicate_count=reader.duplicates, empty_turn_count=reader.empty_turns,
+        rejects=[problem.as_dict() for problem in rejects], finished_at=clock.now(), upload=None,
     )
-    audit_record(actor=batch.imported_by, action="comparisons.imported", obj=batch, project_id=project.pk,
-                 payload={"file_name": batch.file_name, "sha256": batch.sha256, "format": fmt,
-                          "created": len(new), "already_present": len(parsed) - len(new)})
+    audit_record(actor=batch.imported_by, action="comparisons.imported", obj=batch, project_id=batch.project_id,
+                 payload={"file_name": batch.file_name, "sha256": batch.sha256, "format": reader.format or "",
+                          "skip_invalid": batch.skip_invalid, **counts})
+
+
+class _ComparisonWriter:
+    """Insert parsed comparisons CHUNK at a time: one lookup per table, markdown rendered as a batch,
+    bulk inserts. Memory stays at one chunk whatever the file's size."""
+
+    def __init__(self, batch: ImportBatch):
+        self.batch, self.project = batch, batch.project
+        self.pending: list[ParsedComparison] = []
+        self.created = self.existing = 0
+
+    def add(self, parsed: ParsedComparison) -> None:
+        self.pending.append(parsed)
+        if len(self.pending) >= CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        chunk, self.pending = self.pending, []
+        if not chunk:
+            return
+        known = set(Comparison.objects.filter(project=self.project, content_hash__in=[p.content_hash for p in chunk])
+                    .values_list("content_hash", flat=True))
+        new = [p for p in chunk if p.content_hash not in known]
+        self.existing += len(chunk) - len(new)
+        if new:
+            self._insert(new)
+            self.created += len(new)
+
+    def _insert(self, new: list[ParsedComparison]) -> None:
+        prompt_keys = [_prompt_key(p) for p in new]
+        prompts = _prompts_for(self.project, dict(zip(prompt_keys, new)))
+        responses = _responses_for(prompts, list(zip(prompt_keys, new)))
+        Comparison.objects.bulk_create(
+            [
+                Comparison(
+                    project=self.project, prompt=prompts[key],
+                    response_a=responses[(key, _response_key(p.response_a))],
+                    response_b=responses[(key, _response_key(p.response_b))],
+                    gold=p.gold, metadata=p.metadata, external_id=p.external_id[:200], content_hash=p.content_hash,
+                    batch=self.batch,
+                )
+                for key, p in zip(prompt_keys, new)
+            ],
+            batch_size=CHUNK,
+        )
 
 
 def _prompt_key(p: ParsedComparison) -> str:
@@ -115,39 +181,51 @@ def _response_key(r) -> str:
     return canonical_hash({"text": r.text, "model": r.model})
 
 
-def _prompts_for(project, parsed: list[ParsedComparison]) -> dict[str, Prompt]:
-    by_key = {_prompt_key(p): p for p in parsed}
-    existing = {pr.content_hash: pr for pr in Prompt.objects.filter(project=project, content_hash__in=list(by_key))}
-    missing = [
-        Prompt(
-            project=project, messages=p.prompt_messages, content_hash=key, source=p.prompt_source[:200],
-            metadata=p.prompt_metadata,
-            messages_html=[{"role": m["role"], "html": render_markdown(m["content"])} for m in p.prompt_messages],
-        )
-        for key, p in by_key.items() if key not in existing
-    ]
-    for prompt in Prompt.objects.bulk_create(missing, batch_size=500):
-        existing[prompt.content_hash] = prompt
+def _render(texts: list[str]) -> list[str]:
+    # An empty turn is real data (a model that said nothing): show it as visibly empty, not as nothing.
+    return [html if text.strip() else EMPTY_TURN_HTML for text, html in zip(texts, render_markdown_many(texts))]
+
+
+def _prompts_for(project, by_key: dict[str, ParsedComparison]) -> dict[str, Prompt]:
+    existing = {pr.content_hash: pr for pr in
+                Prompt.objects.filter(project=project, content_hash__in=list(by_key)).only("id", "content_hash")}
+    missing = [(key, p) for key, p in by_key.items() if key not in existing]
+    html = iter(_render([m["content"] for _, p in missing for m in p.prompt_messages]))
+    created = Prompt.objects.bulk_create(
+        [
+            Prompt(project=project, messages=p.prompt_messages, content_hash=key, source=p.prompt_source[:200],
+                   metadata=p.prompt_metadata,
+                   messages_html=[{"role": m["role"], "html": next(html)} for m in p.prompt_messages])
+            for key, p in missing
+        ],
+        batch_size=CHUNK,
+    )
+    existing.update((prompt.content_hash, prompt) for prompt in created)
     return existing
 
 
-def _responses_for(prompts: dict[str, Prompt], parsed: list[ParsedComparison]) -> dict[tuple[str, str], Response]:
+def _responses_for(prompts: dict[str, Prompt], keyed: list[tuple[str, ParsedComparison]]) -> dict[tuple[str, str], Response]:
     wanted = {}
-    for p in parsed:
+    for key, p in keyed:
         for r in (p.response_a, p.response_b):
-            wanted[(_prompt_key(p), _response_key(r))] = r
-    prompt_ids = {prompts[pk].pk: pk for pk, _ in wanted}
+            wanted[(key, _response_key(r))] = r
+    prompt_keys = {prompts[key].pk: key for key, _ in wanted}
     found = {
-        (prompt_ids[resp.prompt_id], resp.content_hash): resp
-        for resp in Response.objects.filter(prompt_id__in=list(prompt_ids))
+        (prompt_keys[resp.prompt_id], resp.content_hash): resp
+        for resp in Response.objects.filter(prompt_id__in=list(prompt_keys)).only("id", "prompt_id", "content_hash")
     }
-    missing = [
-        Response(prompt=prompts[pk], text=r.text, html=render_markdown(r.text), model_name=r.model[:200],
-                 generation=r.generation, content_hash=rk)
-        for (pk, rk), r in wanted.items() if (pk, rk) not in found
-    ]
-    for resp in Response.objects.bulk_create(missing, batch_size=500):
-        found[(prompt_ids[resp.prompt_id], resp.content_hash)] = resp
+    missing = [(key, r) for key, r in wanted.items() if key not in found]
+    html = _render([r.text for _, r in missing])
+    created = Response.objects.bulk_create(
+        [
+            Response(prompt=prompts[pk], text=r.text, html=h, model_name=r.model[:200], generation=r.generation,
+                     content_hash=rk)
+            for ((pk, rk), r), h in zip(missing, html)
+        ],
+        batch_size=CHUNK,
+    )
+    for resp in created:
+        found[(prompt_keys[resp.prompt_id], resp.content_hash)] = resp
     return found
 
 

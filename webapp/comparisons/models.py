@@ -17,6 +17,10 @@ class ImportBatch(models.Model):
         DONE = "done"
         FAILED = "failed"
 
+    class Kind(models.TextChoices):
+        COMPARISONS = "comparisons"
+        JUDGMENTS = "judgments"
+
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="import_batches")
     file_name = models.CharField(max_length=255)
     sha256 = models.CharField(max_length=64, db_index=True)
@@ -30,6 +34,18 @@ class ImportBatch(models.Model):
     created_count = models.PositiveIntegerField(default=0)
     existing_count = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # What the file holds: comparisons (import_comparisons) or judgments made elsewhere (import_judgments).
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.COMPARISONS)
+    # --skip-invalid: import the valid lines and keep the rejected ones' (line, field, reason) in `rejects`.
+    skip_invalid = models.BooleanField(default=False)
+    read_count = models.PositiveIntegerField(default=0, help_text="records read (non-blank lines)")
+    rejected_count = models.PositiveIntegerField(default=0)
+    duplicate_count = models.PositiveIntegerField(default=0, help_text="records repeating an earlier line of the file")
+    empty_turn_count = models.PositiveIntegerField(default=0, help_text="records with an empty assistant turn, kept")
+    rejects = models.JSONField(default=list, blank=True, help_text="[{line, field, reason}], capped; rejected_count is the total")
+    notes = models.JSONField(default=list, blank=True,
+                             help_text="[{line, field, reason}]: valid lines left out, e.g. an earlier row of the same rater")
+    source = models.CharField(max_length=200, blank=True, help_text="judgments: where they were made (rater scope)")
     # The uploaded bytes wait here for the worker, then are cleared (the sha256 stays).
     upload = models.BinaryField(null=True, blank=True, editable=False)
 
@@ -154,8 +170,36 @@ def left_is_a_from_seed(seed: int) -> bool:
     return random.Random(seed).random() < 0.5
 
 
+class ExternalRater(models.Model):
+    """Someone who judged elsewhere (a crowd worker, a Label Studio annotator): a pseudonymous
+    identity scoped to a project and an origin. Not a login: it has no user, can never sign in
+    and is never served a task."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="external_raters")
+    # "import" for files, or the external tool's source name (e.g. "label-studio:<url>#<project>").
+    scope = models.CharField(max_length=200)
+    external_id = models.CharField(max_length=200, help_text="the id the other tool or file gave this person")
+    # The one pseudonym rule, of the identity "external:<project id>:<scope>:<external id>".
+    pseudonym = models.CharField(max_length=16, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "scope", "external_id"], name="external_rater_unique_id"),
+        ]
+
+    def __str__(self):
+        return f"external rater {self.pseudonym} ({self.scope})"
+
+
 class Judgment(AppendOnlyModel):
-    """Append-only. A correction is a new row whose `supersedes` points at the old one."""
+    """Append-only. A correction is a new row whose `supersedes` points at the old one.
+
+    `origin` says where it was made. Made here: it has its assignment, rater account and the
+    guideline version it was served under. Made elsewhere (imported from a file, or pulled from an
+    external tool): no assignment, no lease, an ExternalRater, and a guideline version only when
+    it is known. Check constraints hold the two shapes apart.
+    """
 
     change_refused = "judgments are append-only; submit a correction instead"
 
@@ -175,26 +219,57 @@ class Judgment(AppendOnlyModel):
         UNSAFE = "unsafe", "Unsafe content"
         CANNOT_JUDGE = "cannot_judge", "Cannot judge"
 
-    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="judgments")
+    class Origin(models.TextChoices):
+        HERE = "here", "made here"
+        IMPORT = "import", "imported from a file"
+        EXTERNAL = "external", "pulled from an external tool"
+
+    # db_default: the rater hot path inserts with hand-written SQL that does not name these columns.
+    origin = models.CharField(max_length=8, choices=Origin.choices, default=Origin.HERE, db_default=Origin.HERE)
+    assignment = models.ForeignKey(Assignment, null=True, blank=True, on_delete=models.PROTECT, related_name="judgments")
     comparison = models.ForeignKey(Comparison, on_delete=models.PROTECT, related_name="judgments")
-    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="judgments")
-    guideline_version = models.ForeignKey(GuidelineVersion, on_delete=models.PROTECT, related_name="judgments")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="judgments")
+    external_rater = models.ForeignKey(ExternalRater, null=True, blank=True, on_delete=models.PROTECT, related_name="judgments")
+    # Null when made elsewhere under a guideline we do not know.
+    guideline_version = models.ForeignKey(GuidelineVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="judgments")
+    import_batch = models.ForeignKey(ImportBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="judgments")
+    source = models.CharField(max_length=200, blank=True, default="", db_default="",
+                              help_text="external tool or file the judgment came from")
+    external = models.JSONField(null=True, blank=True,
+                                help_text="provenance from elsewhere: row/annotation id, source url, lead time, times")
     choice = models.CharField(max_length=8, choices=Choice.choices)
-    choice_displayed = models.CharField(max_length=8, choices=Displayed.choices)
-    display_order = models.CharField(max_length=2, help_text="AB: A was shown on the left")
+    # "" when made elsewhere and the sides shown are unknown.
+    choice_displayed = models.CharField(max_length=8, choices=Displayed.choices, blank=True)
+    display_order = models.CharField(max_length=2, blank=True, help_text="AB: A was shown on the left; empty: unknown")
     strength = models.PositiveSmallIntegerField(null=True, blank=True)
     rationale = models.TextField(blank=True)
     flags = models.JSONField(default=list, blank=True)
-    served_at = models.DateTimeField()
-    submitted_at = models.DateTimeField()
+    served_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(help_text="made elsewhere: the file's timestamp, else the import time")
     active_ms = models.PositiveIntegerField(null=True, blank=True, help_text="client-reported time on task")
+    # Made here: the client's Idempotency-Key. Made elsewhere: the row's key in its source (dedupe on re-import).
     idempotency_key = models.CharField(max_length=100)
     supersedes = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by")
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["rater", "idempotency_key"], name="judgment_idempotency"),
+            models.CheckConstraint(
+                name="judgment_origin_shape",
+                condition=(
+                    models.Q(origin="here", assignment__isnull=False, rater__isnull=False,
+                             guideline_version__isnull=False, served_at__isnull=False, external_rater__isnull=True)
+                    | (models.Q(origin__in=["import", "external"], external_rater__isnull=False,
+                                rater__isnull=True, assignment__isnull=True)
+                       & (models.Q(origin="external") | models.Q(import_batch__isnull=False)))
+                ),
+            ),
         ]
+        indexes = [models.Index(fields=["external_rater", "comparison"], name="judgment_external_rater")]
 
     def __str__(self):
         return f"judgment {self.pk} ({self.choice})"
+
+    @property
+    def made_here(self) -> bool:
+        return self.origin == self.Origin.HERE

@@ -40,6 +40,12 @@ class BatchFacts:
     requested_at: dt.datetime
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+    kind: str = "comparisons"  # or "judgments"
+    skip_invalid: bool = False
+    counts: tuple[tuple[str, int], ...] = ()  # (label, count) of the import report
+    rejects: tuple[dict, ...] = ()  # [{line, field, reason}], capped at what the batch stored
+    notes: tuple[dict, ...] = ()
+    error: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,12 +97,13 @@ class JudgmentRow:
     choice: str
     choice_displayed: str
     strength: int | None
-    guideline_number: int
+    guideline_number: int | None  # None: made elsewhere, guideline unknown
     submitted_at: dt.datetime
     supersedes_id: int | None
     superseded_by_id: int | None
-    round: int
+    round: int | None  # None: made elsewhere, outside our rounds
     requeued: bool  # made in an earlier round: the pair was re-queued under a newer guideline since
+    origin: str = "here"
 
 
 @dataclass(frozen=True)
@@ -104,23 +111,28 @@ class JudgmentProvenance:
     id: int
     rater: RaterView
     viewer_is_admin: bool
-    assignment_id: int
-    seed: int
-    display_order: str  # "AB": A was shown on the left
-    left_side: str
+    assignment_id: int | None  # None: made elsewhere (no assignment, no lease)
+    seed: int | None
+    display_order: str  # "AB": A was shown on the left; "": unknown (made elsewhere)
+    left_side: str | None
     choice: str
     choice_displayed: str
     strength: int | None
     strength_label: str
     rationale: str
     flags: list[str]  # human labels
-    served_at: dt.datetime
+    served_at: dt.datetime | None
     submitted_at: dt.datetime
     active_ms: int | None
     supersedes_id: int | None
     superseded_by_id: int | None
-    guideline: GuidelineFacts
+    guideline: GuidelineFacts | None  # None: made elsewhere, guideline unknown
     comparison: ComparisonFacts
+    origin: str = "here"
+    origin_label: str = ""
+    source: str = ""
+    import_batch: BatchFacts | None = None  # the judgments file it came from
+    external_json: str = ""  # provenance recorded by the other tool or file
 
 
 @dataclass(frozen=True)
@@ -136,26 +148,29 @@ def judgment_provenance(*, judgment_id: int, viewer) -> JudgmentProvenance:
     judgment = (
         Judgment.objects.filter(pk=judgment_id, comparison__project__in=projects_visible_to(viewer))
         .select_related(*_COMPARISON_RELATED_FROM_JUDGMENT, "rater__profile", "guideline_version", "assignment",
-                        "superseded_by")
-        .defer("comparison__batch__upload")
+                        "superseded_by", "external_rater", "import_batch__imported_by")
+        .defer("comparison__batch__upload", "import_batch__upload")
         .first()
     )
     if judgment is None:
         raise NotFound("no such judgment in your projects")
     spec_labels = dict(judgment.comparison.project.scale_spec.strengths)
-    left_side = "A" if judgment.display_order == "AB" else "B"
+    left_side = {"AB": "A", "BA": "B"}.get(judgment.display_order)
     superseded_by = getattr(judgment, "superseded_by", None)
     return JudgmentProvenance(
-        id=judgment.pk, rater=_rater_view(judgment.rater, is_admin), viewer_is_admin=is_admin,
-        assignment_id=judgment.assignment_id, seed=judgment.assignment.seed,
+        id=judgment.pk, rater=_judge_view(judgment, is_admin), viewer_is_admin=is_admin,
+        assignment_id=judgment.assignment_id, seed=judgment.assignment.seed if judgment.assignment else None,
         display_order=judgment.display_order, left_side=left_side,
         choice=judgment.choice, choice_displayed=judgment.choice_displayed,
         strength=judgment.strength, strength_label=spec_labels.get(judgment.strength, ""),
         rationale=judgment.rationale, flags=[_flag_label(flag) for flag in judgment.flags],
         served_at=judgment.served_at, submitted_at=judgment.submitted_at, active_ms=judgment.active_ms,
         supersedes_id=judgment.supersedes_id, superseded_by_id=superseded_by.pk if superseded_by else None,
-        guideline=_guideline_facts(judgment.guideline_version),
+        guideline=_guideline_facts(judgment.guideline_version) if judgment.guideline_version else None,
         comparison=_comparison_facts(judgment.comparison, left_side=left_side),
+        origin=judgment.origin, origin_label=Judgment.Origin(judgment.origin).label, source=judgment.source,
+        import_batch=_batch_facts(judgment.import_batch) if judgment.import_batch else None,
+        external_json=_json(judgment.external),
     )
 
 
@@ -171,7 +186,7 @@ def comparison_provenance(*, comparison_id: int, viewer) -> ComparisonProvenance
     if comparison is None:
         raise NotFound("no such comparison in your projects")
     judgments = (Judgment.objects.filter(comparison=comparison)
-                 .select_related("rater__profile", "guideline_version", "superseded_by", "assignment")
+                 .select_related("rater__profile", "guideline_version", "superseded_by", "assignment", "external_rater")
                  .order_by("submitted_at", "id"))
     return ComparisonProvenance(
         comparison=_comparison_facts(comparison, left_side=None),
@@ -186,6 +201,15 @@ def _check_viewer(viewer) -> bool:
     if role not in (Role.LEAD, Role.ADMIN):
         raise NotFound("provenance pages are for data leads and admins")
     return role == Role.ADMIN
+
+
+def _judge_view(judgment: Judgment, is_admin: bool) -> RaterView:
+    """Who made the judgment: a rater account here, or an external rater (a pseudonym scoped to its origin)."""
+    if judgment.rater_id is not None:
+        return _rater_view(judgment.rater, is_admin)
+    external = judgment.external_rater
+    label = f"{external.external_id} ({external.scope})" if is_admin else external.pseudonym
+    return RaterView(label=label, pseudonym=external.pseudonym, is_pseudonym=not is_admin)
 
 
 def _rater_view(user, is_admin: bool) -> RaterView:
@@ -216,7 +240,37 @@ def _batch_facts(batch: ImportBatch) -> BatchFacts:
         format=batch.format, status=batch.status,
         imported_by=batch.imported_by.get_username() if batch.imported_by else "",
         requested_at=batch.requested_at, started_at=batch.started_at, finished_at=batch.finished_at,
+        kind=batch.kind, skip_invalid=batch.skip_invalid, counts=_batch_counts(batch),
+        rejects=tuple(batch.rejects or ()), notes=tuple(batch.notes or ()), error=batch.error,
     )
+
+
+def _batch_counts(batch: ImportBatch) -> tuple[tuple[str, int], ...]:
+    things = "judgments" if batch.kind == ImportBatch.Kind.JUDGMENTS else "comparisons"
+    counts = [("records read", batch.read_count), (f"new {things}", batch.created_count),
+              ("already present", batch.existing_count), ("rejected (invalid)", batch.rejected_count)]
+    if batch.kind == ImportBatch.Kind.JUDGMENTS:
+        counts.append(("left out: a later row of the same rater and comparison", batch.duplicate_count))
+    else:
+        counts += [("repeated within the file", batch.duplicate_count),
+                   ("with an empty assistant turn (kept)", batch.empty_turn_count)]
+    return tuple(counts)
+
+
+def batch_provenance(*, batch_id: int, viewer) -> tuple[BatchFacts, str]:
+    """Return (the import batch's facts and report, its project's slug); NotFound unless `viewer` may see it."""
+    _check_viewer(viewer)
+    batch = (ImportBatch.objects.filter(pk=batch_id, project__in=projects_visible_to(viewer))
+             .select_related("project", "imported_by").defer("upload").first())
+    if batch is None:
+        raise NotFound("no such import in your projects")
+    return _batch_facts(batch), batch.project.slug
+
+
+def batch_judgments(*, batch_id: int, limit: int = 50) -> list[tuple[int, int, str, str]]:
+    """The first judgments a judgments import stored: (judgment id, comparison id, rater pseudonym, choice)."""
+    return list(Judgment.objects.filter(import_batch_id=batch_id).order_by("id")
+                .values_list("id", "comparison_id", "external_rater__pseudonym", "choice")[:limit])
 
 
 def _response_facts(response: Response, side: str, left_side: str | None) -> ResponseFacts:
@@ -244,9 +298,12 @@ def _comparison_facts(comparison: Comparison, *, left_side: str | None) -> Compa
 def _judgment_row(judgment: Judgment, is_admin: bool, *, current_round: int) -> JudgmentRow:
     superseded_by = getattr(judgment, "superseded_by", None)
     return JudgmentRow(
-        id=judgment.pk, rater=_rater_view(judgment.rater, is_admin), choice=judgment.choice,
+        id=judgment.pk, rater=_judge_view(judgment, is_admin), choice=judgment.choice,
         choice_displayed=judgment.choice_displayed, strength=judgment.strength,
-        guideline_number=judgment.guideline_version.number, submitted_at=judgment.submitted_at,
+        guideline_number=judgment.guideline_version.number if judgment.guideline_version else None,
+        submitted_at=judgment.submitted_at,
         supersedes_id=judgment.supersedes_id, superseded_by_id=superseded_by.pk if superseded_by else None,
-        round=judgment.assignment.round, requeued=judgment.assignment.round < current_round,
+        round=judgment.assignment.round if judgment.assignment else None,
+        requeued=judgment.assignment is not None and judgment.assignment.round < current_round,
+        origin=judgment.origin,
     )

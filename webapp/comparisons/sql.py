@@ -146,3 +146,14 @@ def insert_judgment(judgment: Judgment, *, first: bool, postgresql: bool) -> int
         sql.execute(_MARK_SUBMITTED, [SUBMITTED, submitted_at, judgment.assignment_id])
         sql.execute(_COUNT_JUDGED, [judgment.comparison_id])
     return judgment_id
+
+
+def plan_each_statement() -> None:
+    """Make PostgreSQL plan every statement of this transaction for its own parameters (imports).
+
+    An import repeats one lookup shape per chunk, so psycopg prepares it, and PostgreSQL may settle
+    on a generic plan made while the tables were small: a sequential scan that then reads the whole
+    growing table for every chunk (quadratic; it made 100,000 pairs take hours).
+    """
+    if sql.connection.vendor == "postgresql":
+        sql.execute("SET LOCAL plan_cache_mode = force_custom_plan", [])

@@ -3,7 +3,12 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from webapp.comparisons.provenance import comparison_provenance, judgment_provenance
+from webapp.comparisons.provenance import (
+    batch_judgments,
+    batch_provenance,
+    comparison_provenance,
+    judgment_provenance,
+)
 from prefkit.rendering import pygments_css
 from webapp.core.views import domain_errors_as_pages
 
@@ -29,3 +34,12 @@ def comparison_page(request, comparison_id):
         "p": provenance, "comparison": provenance.comparison, "pygments_css": pygments_css(),
         "responses": provenance.comparison.responses,
     })
+
+
+@require_GET
+@login_required
+@domain_errors_as_pages
+def import_batch_page(request, batch_id):
+    facts, slug = batch_provenance(batch_id=batch_id, viewer=request.user)
+    return render(request, "comparisons/import_batch.html",
+                  {"b": facts, "slug": slug, "judgments": batch_judgments(batch_id=batch_id)})

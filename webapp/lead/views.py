@@ -3,14 +3,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_POST
 
 from webapp.comparisons.imports import import_request
-from webapp.comparisons.models import Assignment, Comparison, ImportBatch
+from webapp.comparisons.models import Assignment, Comparison, ImportBatch, Judgment
 from webapp.comparisons.selectors import project_progress, requeue_candidates
 from webapp.comparisons.services import comparisons_requeue
 from webapp.core import clock
-from webapp.core.errors import DomainError
+from webapp.core.errors import DomainError, ValidationFailed
 from webapp.core.views import domain_errors_as_pages
 from webapp.guidelines.models import GuidelineVersion, Quiz
 from webapp.comparisons.quiz import quiz_set
@@ -21,8 +23,10 @@ from webapp.projects.selectors import project_for_lead, role_of
 @domain_errors_as_pages
 def lead_project(request, slug):
     project = project_for_lead(slug=slug, user=request.user)
+    elsewhere = Judgment.objects.filter(comparison__project=project).exclude(origin=Judgment.Origin.HERE).count()
     return render(request, "lead/lead_project.html", {
         "project": project, "totals": _lead_progress(project), "batches": _recent_batches(project),
+        "judgments_elsewhere": elsewhere,
         "versions": GuidelineVersion.objects.filter(project=project).order_by("-number"),
     })
 
@@ -36,7 +40,9 @@ def lead_import_status(request, slug):
     return JsonResponse({
         "progress": _lead_progress(project),
         "batches": [{"id": b.pk, "file_name": b.file_name, "status": b.status, "created": b.created_count,
-                     "already_present": b.existing_count, "error": b.error} for b in _recent_batches(project)],
+                     "already_present": b.existing_count, "rejected": b.rejected_count,
+                     "error": Truncator(b.error).chars(300), "url": reverse("import-batch", args=[b.pk])}
+                    for b in _recent_batches(project)],
     })
 
 
@@ -47,7 +53,7 @@ def _lead_progress(project) -> dict:
 
 
 def _recent_batches(project):
-    return ImportBatch.objects.filter(project=project).defer("upload").select_related("imported_by")[:50]
+    return ImportBatch.objects.filter(project=project).defer("upload", "rejects").select_related("imported_by")[:50]
 
 
 @login_required
@@ -60,7 +66,12 @@ def lead_import(request, slug):
         messages.error(request, "Choose a file to import.")
         return redirect("lead-project", slug=slug)
     try:
-        batch = import_request(project=project, data=upload.read(), file_name=upload.name, actor=request.user)
+        kind = request.POST.get("kind", ImportBatch.Kind.COMPARISONS)
+        if kind not in ImportBatch.Kind.values:
+            raise ValidationFailed("kind must be comparisons or judgments", field="kind")
+        batch = import_request(project=project, data=upload.read(), file_name=upload.name, actor=request.user,
+                               skip_invalid=bool(request.POST.get("skip_invalid")), kind=kind,
+                               source=request.POST.get("source", "").strip())
     except DomainError as error:
         messages.error(request, str(error))
     else:

@@ -49,6 +49,9 @@ class Project(models.Model):
     allow_both_bad = models.BooleanField(default=False)
     rationale_required = models.BooleanField(default=False)
     lease_minutes = models.PositiveSmallIntegerField(default=10, validators=[MinValueValidator(1)])
+    # Judgments made elsewhere (imported, pulled) fill overlap slots only if the lead says so.
+    overlap_counts_external = models.BooleanField(
+        default=False, help_text="Imported judgments count toward each comparison's overlap k.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")

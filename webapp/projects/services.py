@@ -9,7 +9,7 @@ from webapp.projects.models import Membership, Project, Scale
 @transaction.atomic
 def project_create(*, slug: str, name: str, actor, overlap: int = 3, scale: str = Scale.BINARY_TIE,
                    allow_both_bad: bool = False, rationale_required: bool = False, lease_minutes: int = 10,
-                   description: str = "") -> Project:
+                   description: str = "", overlap_counts_external: bool = False) -> Project:
     """Create a project; its creator becomes a member."""
     if Project.objects.filter(slug=slug).exists():
         raise Conflict(f"project {slug!r} already exists", field="slug")
@@ -17,14 +17,15 @@ def project_create(*, slug: str, name: str, actor, overlap: int = 3, scale: str 
         raise ValidationFailed(f"scale must be one of {', '.join(Scale.values)}", field="scale")
     project = Project(slug=slug, name=name, overlap=overlap, scale=scale, allow_both_bad=allow_both_bad,
                       rationale_required=rationale_required, lease_minutes=lease_minutes,
-                      description=description, created_by=actor)
+                      description=description, created_by=actor, overlap_counts_external=overlap_counts_external)
     _validate(project)
     project.save()
     if actor is not None:
         Membership.objects.create(project=project, user=actor)
     audit_record(actor=actor, action="project.created", obj=project, project_id=project.pk,
                  payload={"slug": slug, "overlap": overlap, "scale": scale, "allow_both_bad": allow_both_bad,
-                          "rationale_required": rationale_required, "lease_minutes": lease_minutes})
+                          "rationale_required": rationale_required, "lease_minutes": lease_minutes,
+                          "overlap_counts_external": overlap_counts_external})
     return project
 
 

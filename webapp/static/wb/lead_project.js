@@ -23,6 +23,12 @@
     setText(row, ".created", batch.created);
     setText(row, ".existing", batch.already_present);
     setText(row, ".error", batch.error);
+    const rejected = row.querySelector(".rejected");
+    if (rejected && batch.rejected) {
+      const link = document.createElement("a");
+      link.href = batch.url + "#rejects"; link.textContent = String(batch.rejected);
+      rejected.replaceChildren(link);
+    } else if (rejected) rejected.textContent = "0";
     if (batch.status === "done") $("import-news").textContent = `${batch.file_name}: imported, ${batch.created} new.`;
     if (batch.status === "failed") $("import-news").textContent = `${batch.file_name}: import failed. ${batch.error}`;
   }

@@ -16,6 +16,8 @@ class Command(BaseCommand):
         parser.add_argument("--allow-both-bad", action="store_true")
         parser.add_argument("--rationale-required", action="store_true")
         parser.add_argument("--lease-minutes", type=int, default=10)
+        parser.add_argument("--overlap-counts-external", action="store_true",
+                            help="judgments imported from elsewhere count toward the overlap (default: only ours)")
         parser.add_argument("--description", default="")
         parser.add_argument("--owner", help="username of the lead who owns it (becomes a member)")
 
@@ -25,6 +27,6 @@ class Command(BaseCommand):
                 slug=opts["slug"], name=opts["name"], actor=get_user(opts["owner"]), overlap=opts["overlap"],
                 scale=opts["scale"], allow_both_bad=opts["allow_both_bad"],
                 rationale_required=opts["rationale_required"], lease_minutes=opts["lease_minutes"],
-                description=opts["description"],
+                description=opts["description"], overlap_counts_external=opts["overlap_counts_external"],
             )
         self.stdout.write(f"created project {project.slug} (overlap {project.overlap}, scale {project.scale})")

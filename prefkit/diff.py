@@ -110,3 +110,52 @@ def _replaced(left: list[str], i1: int, i2: int, right: list[str], j1: int, j2: 
     rows += [_deleted(i, left[i]) for i in range(i1 + paired, i2)]
     rows += [_inserted(j, right[j]) for j in range(j1 + paired, j2)]
     return rows
+
+
+@dataclass(frozen=True)
+class BlockRow:
+    kind: str  # "equal", "insert" (only in the new text) or "delete" (only in the old text)
+    text: str  # the Markdown of one block: a paragraph, heading, list, table or fenced code block
+
+
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+
+
+def markdown_blocks(text: str) -> list[str]:
+    """Split Markdown into its blank-line separated blocks; a fenced code block stays whole even when
+    it contains blank lines."""
+    blocks: list[str] = []
+    current: list[str] = []
+    fence = ""
+    for line in text.splitlines():
+        opening = _FENCE.match(line)
+        if fence:
+            if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence):
+                fence = ""
+        elif opening:
+            fence = opening.group(1)
+        if not line.strip() and not fence:
+            if current:
+                blocks.append("\n".join(current))
+            current = []
+        else:
+            current.append(line)
+    if current:
+        blocks.append("\n".join(current))
+    return blocks
+
+
+def diff_blocks(old: str, new: str) -> list[BlockRow]:
+    """The new text block by block, with the blocks it dropped from the old one where they were, so a
+    page can render each block and show the change as raters will read it. A changed block appears
+    twice: its old form (delete) and then its new form (insert)."""
+    left, right = markdown_blocks(old), markdown_blocks(new)
+    rows: list[BlockRow] = []
+    matcher = difflib.SequenceMatcher(None, left, right, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            rows += [BlockRow("equal", block) for block in right[j1:j2]]
+            continue
+        rows += [BlockRow("delete", block) for block in left[i1:i2]]
+        rows += [BlockRow("insert", block) for block in right[j1:j2]]
+    return rows

@@ -139,5 +139,26 @@ def _display_row(event, project_slugs: dict, pseudonyms: dict) -> dict:
         "object": f"{event.object_type}:{event.object_id}" if event.object_type else event.object_id,
         "object_url": reverse(page_name, args=[int(event.object_id)]) if linkable else "",
         "project": project_slugs.get(event.project_id, event.project_id),
-        "payload": json.dumps(event.payload, sort_keys=True, ensure_ascii=False),
+        "payload": payload_fields(event.payload),
     }
+
+
+def payload_fields(payload) -> list[tuple[str, str]]:
+    """The payload as (label, value) pairs for the page: keys in order, values as words, not JSON."""
+    if not isinstance(payload, dict):
+        return [("value", _readable(payload))]
+    return [(str(key).replace("_", " "), _readable(value)) for key, value in sorted(payload.items())]
+
+
+def _readable(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(item, (str, int, float)) and not isinstance(item, bool) for item in value):
+        return ", ".join(str(item) for item in value) or "none"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)  # nested structures stay exact

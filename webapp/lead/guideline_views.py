@@ -15,7 +15,7 @@ from webapp.comparisons.models import Judgment
 from webapp.core.errors import DomainError, ValidationFailed
 from prefkit.rendering import pygments_css, render_markdown
 from webapp.core.views import domain_errors_as_pages
-from prefkit.diff import diff_lines, diff_stats
+from prefkit.diff import diff_blocks, diff_lines, diff_stats
 from webapp.guidelines.models import Acknowledgement, GuidelineVersion
 from webapp.guidelines.services import (
     MAX_GUIDELINE_CHARS,
@@ -106,7 +106,10 @@ def guideline_diff(request, slug):
     rows = diff_lines(old.body_md, new.body_md)
     return render(request, "guidelines/diff.html", {
         "project": project, "versions": versions, "old": old, "new": new, "heads": [old, new],
-        "rows": rows, "stats": diff_stats(rows),
+        "rows": rows, "stats": diff_stats(rows), "pygments_css": pygments_css(),
+        # Each block rendered by the renderer raters see, so the change reads as it will on their page.
+        "blocks": [{"kind": block.kind, "html": render_markdown(block.text)}
+                   for block in diff_blocks(old.body_md, new.body_md)],
     })
 
 

@@ -5,6 +5,7 @@ from webapp.lead import audit_views, guideline_views, views
 urlpatterns = [
     path("lead/<slug:slug>/", views.lead_project, name="lead-project"),
     path("lead/<slug:slug>/import/", views.lead_import, name="lead-import"),
+    path("lead/<slug:slug>/imports.json", views.lead_import_status, name="lead-import-status"),
     path("lead/<slug:slug>/requeue/", views.lead_requeue, name="lead-requeue"),
     path("lead/<slug:slug>/quiz/", views.lead_quiz, name="lead-quiz"),
     path("lead/<slug:slug>/guidelines/", guideline_views.guideline_versions, name="guideline-versions"),

@@ -1,13 +1,18 @@
 """Data-lead pages: project progress and file import."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.text import Truncator
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET
 
 from webapp.comparisons.imports import import_request
 from webapp.comparisons.models import Assignment, Comparison, ImportBatch, Judgment
 from webapp.comparisons.selectors import project_progress, requeue_candidates
 from webapp.comparisons.services import comparisons_requeue
+from webapp.core import clock
 from webapp.core.api import checked_text
 from webapp.core.errors import DomainError, PayloadTooLarge, ValidationFailed
 from webapp.core.uploads import refuse_oversized_upload, uploaded_file, use_import_upload_handlers
@@ -21,14 +26,37 @@ from webapp.projects.selectors import project_for_lead, role_of
 @domain_errors_as_pages
 def lead_project(request, slug):
     project = project_for_lead(slug=slug, user=request.user)
-    totals = project_progress(project)
-    live_leases = Assignment.objects.filter(project=project, status=Assignment.Status.LEASED).count()
     elsewhere = Judgment.objects.filter(comparison__project=project).exclude(origin=Judgment.Origin.HERE).count()
     return render(request, "lead/lead_project.html", {
-        "project": project, "totals": totals, "live_leases": live_leases, "judgments_elsewhere": elsewhere,
-        "batches": ImportBatch.objects.filter(project=project).defer("upload").select_related("imported_by", "job")[:50],
+        "project": project, "totals": _lead_progress(project), "batches": _recent_batches(project),
+        "judgments_elsewhere": elsewhere,
         "versions": GuidelineVersion.objects.filter(project=project).order_by("-number"),
     })
+
+
+@login_required
+@require_GET
+@domain_errors_as_pages
+def lead_import_status(request, slug):
+    """The lead page polls this while an import is pending or running: batch states and progress counts."""
+    project = project_for_lead(slug=slug, user=request.user)
+    return JsonResponse({
+        "progress": _lead_progress(project),
+        "batches": [{"id": b.pk, "file_name": b.file_name, "status": b.status, "created": b.created_count,
+                     "already_present": b.existing_count, "rejected": b.rejected_count,
+                     "error": Truncator(b.error).chars(300), "url": reverse("import-batch", args=[b.pk])}
+                    for b in _recent_batches(project)],
+    })
+
+
+def _lead_progress(project) -> dict:
+    totals = project_progress(project, now=clock.now())
+    totals["live_leases"] = Assignment.objects.filter(project=project, status=Assignment.Status.LEASED).count()
+    return totals
+
+
+def _recent_batches(project):
+    return ImportBatch.objects.filter(project=project).defer("upload", "rejects").select_related("imported_by", "job")[:50]
 
 
 @csrf_exempt  # checked below, once the upload handlers are set (Django reads the body to check)
@@ -66,7 +94,7 @@ def _lead_import_checked(request, slug):
         messages.error(request, str(error))
     else:
         messages.info(request, f"{batch.file_name} is queued for import (#{batch.pk}, job {batch.job_id}); "
-                               "its progress is on the Jobs page.")
+                               "its status below updates by itself.")
     return redirect("lead-project", slug=slug)
 
 

@@ -2,12 +2,16 @@
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import Count
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from webapp.accounts.services import login_failure_record, login_throttled
 from webapp.comparisons.models import Assignment, Judgment
+from webapp.comparisons.selectors import rater_progress
+from webapp.core import clock
 from webapp.core.errors import DomainError
 from webapp.core.middleware import client_ip
 from prefkit.rendering import pygments_css, render_markdown
@@ -86,11 +90,24 @@ def task_page(request, slug):
         return redirect("guideline", slug=slug)
     if version.quiz_pending:
         return redirect("quiz", slug=slug)
-    done = Assignment.objects.filter(rater=request.user, project=project, status=Assignment.Status.SUBMITTED).count()
     return render(request, "raters/task.html", {
-        "project": project, "version": version, "done": done, "pygments_css": pygments_css(),
+        "project": project, "version": version, "pygments_css": pygments_css(),
+        "progress": rater_progress(project=project, rater=request.user, now=clock.now()),
         "scale": {"name": project.scale, **project.scale_spec.as_dict()},
     })
+
+
+@login_required
+@domain_errors_as_pages
+def task_progress(request, slug):
+    """{"today", "total", "remaining", "remaining_text"} for the task page, which refreshes its counts after
+    each task (see rater_progress)."""
+    project = project_for_member(slug=slug, user=request.user)
+    return JsonResponse(rater_progress(project=project, rater=request.user, now=clock.now()))
+
+
+JUDGMENTS_PER_PAGE = 25
+CHOICE_WORDS = {"left": "Left response better", "right": "Right response better", "tie": "Tie", "both_bad": "Both bad"}
 
 
 @login_required
@@ -98,8 +115,40 @@ def task_page(request, slug):
 def my_judgments(request, slug):
     project = project_for_member(slug=slug, user=request.user)
     judgments = (Judgment.objects.filter(rater=request.user, comparison__project=project)
-                 .select_related("guideline_version").order_by("-submitted_at")[:200])
-    return render(request, "raters/mine.html", {"project": project, "judgments": judgments})
+                 .select_related("guideline_version").order_by("-submitted_at", "-id"))
+    page = Paginator(judgments, JUDGMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "raters/mine.html", {
+        "project": project, "page": page, "rows": [_judgment_row(j, project) for j in page],
+    })
+
+
+@login_required
+@domain_errors_as_pages
+def my_judgment(request, slug, judgment_id):
+    """One of the rater's own judgments with the pair as they saw it (left and right as shown)."""
+    project = project_for_member(slug=slug, user=request.user)
+    judgment = (Judgment.objects.filter(pk=judgment_id, rater=request.user, comparison__project=project)
+                .select_related("guideline_version", "comparison__prompt", "comparison__response_a",
+                                "comparison__response_b").first())
+    if judgment is None:
+        raise Http404("no such judgment of yours in this project")
+    comparison = judgment.comparison
+    a_left = judgment.display_order == "AB"
+    left, right = (comparison.response_a, comparison.response_b) if a_left else (comparison.response_b, comparison.response_a)
+    return render(request, "raters/judgment.html", {
+        "project": project, "row": _judgment_row(judgment, project), "comparison": comparison,
+        "left": left, "right": right, "pygments_css": pygments_css(),
+    })
+
+
+def _judgment_row(judgment, project) -> dict:
+    """A judgment in words: the choice as the rater made it, and the strength's label on the project's scale."""
+    labels = dict(project.scale_spec.strengths)
+    strength = judgment.strength
+    return {
+        "judgment": judgment, "choice": CHOICE_WORDS.get(judgment.choice_displayed, judgment.choice_displayed),
+        "strength": "" if strength is None else f"{strength} · {labels[strength]}" if strength in labels else str(strength),
+    }
 
 
 @login_required

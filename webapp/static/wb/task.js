@@ -25,6 +25,32 @@
     });
   }
 
+  // The chosen answer is shown on the page before it is sent: #task[data-choice] outlines the chosen
+  // response (CSS), and the checked option's label is highlighted.
+  function showChoice() {
+    const choice = form.querySelector('input[name="choice"]:checked');
+    $("task").dataset.choice = choice ? choice.value : "";
+  }
+
+  // Counts in the page head: judged today / in total, and what is left for this rater. Refreshed after
+  // each task from a small JSON view; a failure only leaves the counts as they were.
+  async function refreshProgress() {
+    try {
+      const r = await fetch(root.dataset.progressUrl, {credentials: "same-origin", headers: {"Accept": "application/json"}});
+      if (!r.ok) return;
+      const p = await r.json();
+      $("done-today").textContent = String(p.today);
+      $("done-count").textContent = String(p.total);
+      $("remaining").textContent = p.remaining_text;
+    } catch (e) { /* offline for a moment: the next task refreshes them */ }
+  }
+
+  // Count on the page at once; the server's figures follow. "1000+" (a capped count) stays as it is.
+  function bump(id, by) {
+    const n = Number($(id).textContent);
+    if (Number.isInteger(n)) $(id).textContent = String(Math.max(0, n + by));
+  }
+
   function setStatus(text) { $("status").textContent = text; $("status").hidden = !text; }
   function setError(text) { $("form-error").textContent = text || ""; }
 
@@ -70,7 +96,7 @@
     });
     $("left").innerHTML = a.left.html;
     $("right").innerHTML = a.right.html;
-    form.reset(); setError(""); $("skip-box").hidden = true;
+    form.reset(); showChoice(); setError(""); $("skip-box").hidden = true;
     $("tie-option").hidden = !a.scale.allows_tie;
     $("both-bad-option").hidden = !a.allow_both_bad;
     $("rationale-req").textContent = a.rationale_required ? "(required)" : "(optional)";
@@ -83,6 +109,7 @@
   async function loadNext() {
     current = null; $("task").hidden = true; setStatus("Loading your next task…");
     const r = await api(`/api/v1/projects/${slug}/assignments/next`);
+    refreshProgress();
     if (r.status === 204) { setStatus("All done: there is nothing left for you in this project. Thank you!"); return; }
     const body = await r.json().catch(() => ({}));
     if (r.status === 409 && body.error === "guideline_not_acknowledged") { window.location = root.dataset.guidelineUrl; return; }
@@ -115,7 +142,7 @@
       const r = await api(`/api/v1/assignments/${current.assignment.assignment_id}/judgment`, body, {"Idempotency-Key": current.key});
       const out = await r.json().catch(() => ({}));
       if (r.status === 201 || r.status === 200) {
-        if (r.status === 201) $("done-count").textContent = String(Number($("done-count").textContent) + 1);
+        if (r.status === 201) { bump("done-today", 1); bump("done-count", 1); bump("remaining", -1); }
         await loadNext();
       } else if (r.status === 409 && out.error === "lease_lost") {
         setStatus(out.detail); current = null; $("task").hidden = true;
@@ -168,10 +195,11 @@
       s: () => { $("skip-box").hidden = false; $("skip-reason").focus(); },
       Enter: () => submit(),
     }[key];
-    if (handled) { ev.preventDefault(); handled(); return; }
+    if (handled) { ev.preventDefault(); handled(); showChoice(); return; }
     if (/^[1-9]$/.test(key)) check(`input[name="strength"][value="${key}"]`);
   });
   form.addEventListener("submit", (ev) => { ev.preventDefault(); submit(); });
+  form.addEventListener("change", showChoice);
   $("skip").addEventListener("click", () => { $("skip-box").hidden = false; $("skip-reason").focus(); });
 
   renderStrengths();

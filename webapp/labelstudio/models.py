@@ -27,3 +27,11 @@ class LabelStudioPush(models.Model):
 
     def __str__(self):
         return f"push of {self.project.slug} to {self.url} project {self.ls_project_id}"
+
+
+class PendingLabelStudioToken(models.Model):
+    """The access token of a queued or running pull/push job, sealed (encrypted and signed with a
+    key from SECRET_KEY, see jobs.seal_token); deleted when the job's attempt ends."""
+
+    job = models.OneToOneField("runs.Job", on_delete=models.CASCADE, related_name="+")
+    sealed = models.TextField()

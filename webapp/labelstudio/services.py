@@ -52,7 +52,7 @@ def labelstudio_import_file(*, project, data: bytes, name: str, actor, options: 
 
 
 def labelstudio_store(*, project, parsed: ParsedExport, source: str, origin_name: str, actor,
-                      guideline_version=None, pinned_tasks: frozenset = frozenset()) -> ImportResult:
+                      guideline_version=None, pinned_tasks: frozenset = frozenset(), progress=None) -> ImportResult:
     """Store parsed annotations; `guideline_version` pins only the judgments on `pinned_tasks`
     (tasks we pushed under that version)."""
     with transaction.atomic():
@@ -60,7 +60,8 @@ def labelstudio_store(*, project, parsed: ParsedExport, source: str, origin_name
         scope = source_scope(source)
         raters = _external_raters(project, scope, {a.annotator for a in parsed.annotations})
         created, existing = _store(parsed.annotations, sides, raters, source=source, project=project,
-                                   guideline_version=guideline_version, pinned_tasks=pinned_tasks)
+                                   guideline_version=guideline_version, pinned_tasks=pinned_tasks,
+                                   progress=progress)
         result = ImportResult(format=parsed.format, tasks=len(parsed.tasks), annotations=len(parsed.annotations),
                               created=created, already_present=existing, cancelled=parsed.cancelled,
                               repeats=parsed.repeats, comparisons_created=made)
@@ -127,7 +128,7 @@ def _key(source: str, a: Annotation) -> str:
 
 
 def _store(annotations: list[Annotation], sides, raters, *, source: str, guideline_version, pinned_tasks,
-           project) -> tuple[int, int]:
+           project, progress=None) -> tuple[int, int]:
     rater_ids = [r.pk for r in raters.values()]
     current = {
         (rid, cid): (jid, key)
@@ -136,7 +137,9 @@ def _store(annotations: list[Annotation], sides, raters, *, source: str, guideli
         ).values_list("id", "external_rater_id", "comparison_id", "idempotency_key")
     }
     now, new, existing = clock.now(), [], 0
-    for a in annotations:
+    for done, a in enumerate(annotations):
+        if progress is not None and done % 200 == 0:
+            progress(done, len(annotations), "storing annotations")
         comparison_id, left_is_a = sides[a.task_id]
         rater = raters[a.annotator]
         key = _key(source, a)
@@ -166,11 +169,13 @@ def _store(annotations: list[Annotation], sides, raters, *, source: str, guideli
     if project.overlap_counts_external:
         for comparison_id, count in sorted(Counter(j.comparison_id for j in new if j.supersedes_id is None).items()):
             Comparison.objects.filter(pk=comparison_id).update(taken=F("taken") + count, judged=F("judged") + count)
+    if progress is not None:  # a cancel seen here still rolls the whole pull back
+        progress(len(annotations), len(annotations), "annotations stored")
     return len(new), existing
 
 
 def labelstudio_push(*, project, url: str, token: str, actor, title: str = "", seed: int | None = None,
-                     options: Options = Options()):
+                     options: Options = Options(), progress=None):
     """Create a Label Studio project from `project`'s comparisons: pairwise config with strength
     choices, the current guideline as instructions, one task per comparison with a recorded random
     side swap. Returns the LabelStudioPush record."""
@@ -195,6 +200,8 @@ def labelstudio_push(*, project, url: str, token: str, actor, title: str = "", s
         left, right = (b_text, a_text) if swapped else (a_text, b_text)
         tasks.append({options.prompt_key: _prompt_text(messages), options.left_key: left, options.right_key: right,
                       options.comparison_id_key: cid, options.swap_key: swapped})
+    if progress is not None:  # the last point where a cancel leaves nothing behind in Label Studio
+        progress(0, len(tasks), "creating the Label Studio project")
     client = connect(url, token)
     created = call(lambda: client.projects.create(
         title=(title or f"{project.name} (workbench)")[:50], label_config=pairwise_config(options),
@@ -205,6 +212,8 @@ def labelstudio_push(*, project, url: str, token: str, actor, title: str = "", s
     mapping = {str(t.id): [t.data[options.comparison_id_key], t.data[options.swap_key]]
                for t in call(lambda: list(client.tasks.list(project=created.id, page_size=100)), url=url,
                              what="listing tasks", project_id=created.id)}
+    if progress is not None:
+        progress(len(mapping), len(tasks), "tasks created in Label Studio")
     with transaction.atomic():
         push = LabelStudioPush.objects.create(project=project, url=url.rstrip("/"), ls_project_id=created.id,
                                               guideline_version=version, pushed_by=actor, tasks=mapping)
@@ -221,7 +230,7 @@ def _prompt_text(messages: list[dict]) -> str:
 
 
 def labelstudio_pull(*, project, url: str, token: str, ls_project_id: int, actor,
-                     options: Options = Options()) -> ImportResult:
+                     options: Options = Options(), progress=None) -> ImportResult:
     """Pull a live Label Studio project's annotations into `project` (same mapping as the file import).
     Tasks we pushed map through the recorded swap and pin the guideline version we sent; a second
     pull adds only what is new."""
@@ -230,6 +239,8 @@ def labelstudio_pull(*, project, url: str, token: str, ls_project_id: int, actor
     from webapp.labelstudio.models import LabelStudioPush
 
     url = url.rstrip("/")
+    if progress is not None:
+        progress(0, None, "reading the Label Studio project")
     client = connect(url, token)
     remote = call(lambda: client.projects.get(id=ls_project_id), url=url, what="reading the project",
                   project_id=ls_project_id)
@@ -255,7 +266,7 @@ def labelstudio_pull(*, project, url: str, token: str, ls_project_id: int, actor
                 pinned.add(task_id)
     return labelstudio_store(project=project, parsed=parsed, source=f"{url}#{ls_project_id}", origin_name=name,
                              actor=actor, guideline_version=push.guideline_version if push else None,
-                             pinned_tasks=frozenset(pinned))
+                             pinned_tasks=frozenset(pinned), progress=progress)
 
 
 def labelstudio_export(*, project, out_path) -> dict:

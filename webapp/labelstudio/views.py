@@ -1,8 +1,8 @@
 """The project page's Label Studio card: upload an export, pull a project, push comparisons.
 
-Pull and push run in the request for now (see the README: not yet jobs). The token comes in a
-password field, is used for the calls and dropped: never stored, logged, or shown back (messages
-are built from our own error texts, which never include it)."""
+Pull and push run as jobs (webapp.labelstudio.jobs); the page redirects to the job's page. The
+token comes in a password field and is kept only sealed beside the job until its attempt ends:
+never in the job's params, the audit trail or a log, and never shown back."""
 import logging
 
 from django.contrib import messages
@@ -16,7 +16,8 @@ from prefkit.labelstudio import LabelStudioError
 from webapp.core.errors import PayloadTooLarge
 from webapp.core.uploads import refuse_oversized_upload, uploaded_file, use_import_upload_handlers
 from webapp.core.views import domain_errors_as_pages, too_large_page
-from webapp.labelstudio.services import labelstudio_import_file, labelstudio_pull, labelstudio_push
+from webapp.labelstudio.jobs import PULL_JOB_KIND, PUSH_JOB_KIND, labelstudio_job_request
+from webapp.labelstudio.services import labelstudio_import_file
 from webapp.projects.selectors import project_for_lead
 
 log = logging.getLogger(__name__)
@@ -67,14 +68,14 @@ def pull(request, slug):
     url, token = request.POST.get("url", "").strip(), request.POST.get("token", "")
     try:
         ls_project_id = int(request.POST.get("ls_project", ""))
-        result = labelstudio_pull(project=project, url=url, token=token, ls_project_id=ls_project_id,
-                                  actor=request.user)
+        job = labelstudio_job_request(kind=PULL_JOB_KIND, project=project, actor=request.user, url=url,
+                                      token=token, ls_project_id=ls_project_id)
     except ValueError as error:
         messages.error(request, "Nothing pulled: " + (str(error) if isinstance(error, LabelStudioError)
                                                       else "the Label Studio project id must be a number."))
-    else:
-        messages.success(request, f"Pulled Label Studio project {ls_project_id}: {_summary(result)}.")
-    return redirect("lead-project", slug=slug)
+        return redirect("lead-project", slug=slug)
+    messages.success(request, f"Pulling Label Studio project {ls_project_id} as job {job.pk}.")
+    return redirect("job-detail", job_id=job.pk)
 
 
 @sensitive_post_parameters("token")
@@ -85,11 +86,9 @@ def push(request, slug):
     project = project_for_lead(slug=slug, user=request.user)
     url, token = request.POST.get("url", "").strip(), request.POST.get("token", "")
     try:
-        record = labelstudio_push(project=project, url=url, token=token, actor=request.user)
+        job = labelstudio_job_request(kind=PUSH_JOB_KIND, project=project, actor=request.user, url=url, token=token)
     except LabelStudioError as error:
         messages.error(request, f"Nothing pushed: {error}")
-    else:
-        version = record.guideline_version
-        messages.success(request, f"Pushed {len(record.tasks)} comparisons to Label Studio project "
-                                  f"{record.ls_project_id} (guideline {'v%d' % version.number if version else 'none'}).")
-    return redirect("lead-project", slug=slug)
+        return redirect("lead-project", slug=slug)
+    messages.success(request, f"Pushing the comparisons to Label Studio as job {job.pk}.")
+    return redirect("job-detail", job_id=job.pk)

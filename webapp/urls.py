@@ -16,7 +16,10 @@ pages = [
     path("p/<slug:slug>/mine/", rater_views.my_judgments, name="my-judgments"),
     path("p/<slug:slug>/quiz/", rater_views.quiz_page, name="quiz"),
     path("", include("webapp.lead.urls")),
+    path("", include("webapp.labelstudio.urls")),
     path("", include("webapp.comparisons.urls")),
+    path("", include("webapp.runs.urls")),
+    path("", include("webapp.exports.urls")),
     path("admin/", admin.site.urls),
 ]
 

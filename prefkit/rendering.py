@@ -65,10 +65,13 @@ def render_markdown(text: str) -> str:
 
 
 # Plain prose: no character Markdown gives a meaning to, and no line that could start a block
-# (list, heading, quote, code, rule, setext underline, numbered item) or end in a hard break;
-# no space but ' ' and newline either (Markdown strips the others in its own way).
-_MARKUP_CHARS = re.compile(r"[`*_\[\]!<>&\\|#~\t\r\x00-\x08\x0b-\x1f\x7f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
-_BLOCK_START = re.compile(r"^(?:[ \-+=]|\d+\.)|[ \t]$", re.MULTILINE)
+# (list, heading, quote, code, rule, setext underline, numbered item) or end in a hard break (two
+# spaces; one trailing space Markdown keeps as it is);
+# no space but ' ' and newline either (Markdown strips the others in its own way). '!' is not
+# listed: it means something only in front of '[' (an image), and '[' is. (HH replies are full of
+# '!': alone it sent half of the texts that are not plain to Markdown.)
+_MARKUP_CHARS = re.compile(r"[`*_\[\]<>&\\|#~\t\r\x00-\x08\x0b-\x1f\x7f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+_BLOCK_START = re.compile(r"^(?:[ \-+=]|\d+\.)|  $", re.MULTILINE)
 
 
 def _is_plain(text: str) -> bool:

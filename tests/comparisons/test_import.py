@@ -75,3 +75,28 @@ def test_it_fails_the_command_for_an_unknown_project(tmp_path):
     path.write_bytes(comparisons_jsonl(1))
     with pytest.raises(CommandError, match="no project"):
         call_command("import_comparisons", str(path), "--project", "nope")
+
+
+def test_it_stores_every_column_as_the_orm_would(world):
+    # PostgreSQL writes imported rows with COPY and SQLite with bulk_create: both must store the
+    # same values, defaults included, and leave the id sequences ahead of the ids they used.
+    line = {"prompt": [{"role": "user", "content": "Say *hi* — ünïcode"}],
+            "response_a": {"text": "hi", "model": "m-a", "generation": {"temperature": 0.7}},
+            "response_b": {"text": "1. one\n2. two", "model": "m-b"}, "gold": "b", "id": "row-1", "metadata": {"k": [1, "é"]},
+            "source": "unit"}
+    batch = import_file(project=world.project, data=json.dumps(line).encode() + b"\n", file_name="cols.jsonl",
+                        actor=world.carol)
+    comparison = Comparison.objects.select_related("prompt", "response_a", "response_b").get(batch=batch)
+    assert (comparison.project_id, comparison.gold, comparison.external_id) == (world.project.pk, "b", "row-1")
+    assert (comparison.taken, comparison.judged, comparison.round) == (0, 0, 1)
+    assert comparison.created_at is not None and len(comparison.content_hash) == 64
+    assert comparison.metadata["k"] == [1, "é"]
+    prompt, a, b = comparison.prompt, comparison.response_a, comparison.response_b
+    assert prompt.messages == line["prompt"] and prompt.project_id == world.project.pk
+    assert prompt.messages_html == [{"role": "user", "html": "<p>Say <em>hi</em> — ünïcode</p>"}]
+    assert (prompt.source, isinstance(prompt.metadata, dict)) == ("unit", True)
+    assert (a.text, a.html, a.model_name, a.generation) == ("hi", "<p>hi</p>", "m-a", {"temperature": 0.7})
+    assert (b.model_name, b.generation) == ("m-b", {})
+    assert b.html.count("<li>") == 2
+    later = Prompt.objects.create(project=world.project, messages=[], messages_html=[], content_hash="x" * 64)
+    assert later.pk > prompt.pk

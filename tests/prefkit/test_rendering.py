@@ -135,7 +135,7 @@ def test_it_renders_a_batch_exactly_as_one_text_at_a_time():
 
     rng = random.Random(7)
     pieces = ["word", " ", "\n", "\n\n", "1.", "-", "*", "_", "`", "#", "> ", "    ", "\t", "é", "\u00a0", "\u2028",
-              "'", '"', ":", ".", "<b>", "&amp;", "|", "=", "+", "[x](y)", "  \n", "\r\n", "2)"]
+              "'", '"', ":", ".", "!", "![x](y)", "!!", "<b>", "&amp;", "|", "=", "+", "[x](y)", "  \n", " \n", " ", "\r\n", "2)"]
     texts = _fixture_texts() + ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 14))) for _ in range(3000)]
     assert sum(map(_is_plain, texts)) > 300  # the fast path is exercised, not only the fallback
     assert render_markdown_many(texts) == [render_markdown(text) for text in texts]

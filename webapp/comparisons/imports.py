@@ -159,21 +159,23 @@ class _ComparisonWriter:
 
     def _insert(self, new: list[ParsedComparison]) -> None:
         prompt_keys = [_prompt_key(p) for p in new]
-        prompts = _prompts_for(self.project, dict(zip(prompt_keys, new)))
-        responses = _responses_for(prompts, list(zip(prompt_keys, new)))
-        Comparison.objects.bulk_create(
-            [
-                Comparison(
-                    project=self.project, prompt=prompts[key],
-                    response_a=responses[(key, _response_key(p.response_a))],
-                    response_b=responses[(key, _response_key(p.response_b))],
-                    gold=p.gold, metadata=p.metadata, external_id=p.external_id[:200], content_hash=p.content_hash,
-                    batch=self.batch,
-                )
-                for key, p in zip(prompt_keys, new)
-            ],
-            batch_size=CHUNK,
-        )
+        prompt_ids = _prompts_for(self.project, dict(zip(prompt_keys, new)))
+        response_ids = _responses_for(prompt_ids, list(zip(prompt_keys, new)))
+        _insert_rows(Comparison, [
+            {"project_id": self.project.pk, "prompt_id": prompt_ids[key],
+             "response_a_id": response_ids[(key, _response_key(p.response_a))],
+             "response_b_id": response_ids[(key, _response_key(p.response_b))],
+             "gold": p.gold, "metadata": p.metadata, "external_id": p.external_id[:200],
+             "content_hash": p.content_hash, "batch_id": self.batch.pk}
+            for key, p in zip(prompt_keys, new)
+        ])
+
+
+def _insert_rows(model, rows: list[dict]) -> list[int]:
+    """Insert rows (attname -> value) and return their ids: COPY on PostgreSQL, bulk_create on SQLite."""
+    if comparison_sql.copy_supported():
+        return comparison_sql.copy_rows(model, rows)
+    return [obj.pk for obj in model.objects.bulk_create([model(**row) for row in rows], batch_size=CHUNK)]
 
 
 def _prompt_key(p: ParsedComparison) -> str:
@@ -189,44 +191,35 @@ def _render(texts: list[str]) -> list[str]:
     return [html if text.strip() else EMPTY_TURN_HTML for text, html in zip(texts, render_markdown_many(texts))]
 
 
-def _prompts_for(project, by_key: dict[str, ParsedComparison]) -> dict[str, Prompt]:
-    existing = {pr.content_hash: pr for pr in
-                Prompt.objects.filter(project=project, content_hash__in=list(by_key)).only("id", "content_hash")}
-    missing = [(key, p) for key, p in by_key.items() if key not in existing]
+def _prompts_for(project, by_key: dict[str, ParsedComparison]) -> dict[str, int]:
+    """Prompt id by content hash: the chunk's prompts, found or created."""
+    ids = dict(Prompt.objects.filter(project=project, content_hash__in=list(by_key)).values_list("content_hash", "id"))
+    missing = [(key, p) for key, p in by_key.items() if key not in ids]
     html = iter(_render([m["content"] for _, p in missing for m in p.prompt_messages]))
-    created = Prompt.objects.bulk_create(
-        [
-            Prompt(project=project, messages=p.prompt_messages, content_hash=key, source=p.prompt_source[:200],
-                   metadata=p.prompt_metadata,
-                   messages_html=[{"role": m["role"], "html": next(html)} for m in p.prompt_messages])
-            for key, p in missing
-        ],
-        batch_size=CHUNK,
-    )
-    existing.update((prompt.content_hash, prompt) for prompt in created)
-    return existing
+    rows = [{"project_id": project.pk, "messages": p.prompt_messages, "content_hash": key,
+             "source": p.prompt_source[:200], "metadata": p.prompt_metadata,
+             "messages_html": [{"role": m["role"], "html": next(html)} for m in p.prompt_messages]}
+            for key, p in missing]
+    ids.update(zip((key for key, _ in missing), _insert_rows(Prompt, rows)))
+    return ids
 
 
-def _responses_for(prompts: dict[str, Prompt], keyed: list[tuple[str, ParsedComparison]]) -> dict[tuple[str, str], Response]:
+def _responses_for(prompt_ids: dict[str, int], keyed: list[tuple[str, ParsedComparison]]) -> dict[tuple[str, str], int]:
+    """Response id by (prompt hash, response hash): the chunk's responses, found or created."""
     wanted = {}
     for key, p in keyed:
         for r in (p.response_a, p.response_b):
             wanted[(key, _response_key(r))] = r
-    prompt_keys = {prompts[key].pk: key for key, _ in wanted}
+    prompt_keys = {prompt_ids[key]: key for key, _ in wanted}
     found = {
-        (prompt_keys[resp.prompt_id], resp.content_hash): resp
-        for resp in Response.objects.filter(prompt_id__in=list(prompt_keys)).only("id", "prompt_id", "content_hash")
+        (prompt_keys[prompt_id], content_hash): pk
+        for pk, prompt_id, content_hash in
+        Response.objects.filter(prompt_id__in=list(prompt_keys)).values_list("id", "prompt_id", "content_hash")
     }
     missing = [(key, r) for key, r in wanted.items() if key not in found]
     html = _render([r.text for _, r in missing])
-    created = Response.objects.bulk_create(
-        [
-            Response(prompt=prompts[pk], text=r.text, html=h, model_name=r.model[:200], generation=r.generation,
-                     content_hash=rk)
-            for ((pk, rk), r), h in zip(missing, html)
-        ],
-        batch_size=CHUNK,
-    )
-    for resp in created:
-        found[(prompt_keys[resp.prompt_id], resp.content_hash)] = resp
+    rows = [{"prompt_id": prompt_ids[pk], "text": r.text, "html": h, "model_name": r.model[:200],
+             "generation": r.generation, "content_hash": rk}
+            for ((pk, rk), r), h in zip(missing, html)]
+    found.update(zip((key for key, _ in missing), _insert_rows(Response, rows)))
     return found

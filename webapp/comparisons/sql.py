@@ -1,10 +1,16 @@
 """Hand-written SQL of the comparisons app: the rater hot path, next task and submit (why:
-webapp/core/sql.py). Everything else in the app uses the ORM.
+webapp/core/sql.py), and the COPY that imports write their rows with. Everything else in the
+app uses the ORM.
 
 Column lists come from the models, status values are parameters, rows are read by name. The
 PostgreSQL-only statements do in one round trip what SQLite does step by step; the suite runs on
 both, so both paths are tested.
 """
+import json
+
+from django.db import models
+from django.utils import timezone
+
 from webapp.comparisons.models import Assignment, Judgment
 from webapp.core import sql
 from webapp.guidelines import sql as guideline_sql
@@ -157,3 +163,44 @@ def plan_each_statement() -> None:
     """
     if sql.connection.vendor == "postgresql":
         sql.execute("SET LOCAL plan_cache_mode = force_custom_plan", [])
+
+
+# --- Imports: rows written with COPY (PostgreSQL) ------------------------------------------------
+# An import writes hundreds of thousands of rows. bulk_create builds a model instance per row and
+# sends each column as a PostgreSQL array (UNNEST), which cost more CPU than rendering the text;
+# COPY streams the rows in psycopg's C code. The ids are taken from the table's sequence first,
+# so the caller knows them without reading the rows back. SQLite keeps bulk_create.
+
+def copy_supported() -> bool:
+    return sql.connection.vendor == "postgresql"
+
+
+def copy_rows(model, rows: list[dict]) -> list[int]:
+    """Insert `rows` (attname -> value; missing fields get the model's default, auto_now_add
+    fields the current time) into `model`'s table with COPY and return their ids, in order."""
+    if not rows:
+        return []
+    table = model._meta.db_table
+    fields = sql.insert_fields(model)
+    with sql.connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                       [table, len(rows)])
+        ids = [row[0] for row in cursor.fetchall()]
+        columns = ", ".join(["id"] + [f.column for f in fields])
+        fill = [_filler(f) for f in fields]
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for pk, row in zip(ids, rows):
+                copy.write_row([pk] + [to_db(row[name]) if name in row else default()
+                                       for name, to_db, default in fill])
+    return ids
+
+
+def _filler(field):
+    """(attname, value -> COPY value, () -> default value) for one column."""
+    to_db = (lambda value: None if value is None else json.dumps(value, cls=field.encoder)) \
+        if isinstance(field, models.JSONField) else (lambda value: value)
+    if getattr(field, "auto_now_add", False) or getattr(field, "auto_now", False):
+        default = timezone.now
+    else:  # the model's default, or what Django would store for a blank field ("" for text)
+        default = lambda: to_db(field.get_default())  # noqa: E731
+    return field.attname, to_db, default

@@ -62,7 +62,8 @@ def ratio_bootstrap(num: np.ndarray, den: np.ndarray, *, n_resamples: int = 1000
 
     num[u], den[u] are one comparison's contribution (e.g. sycophantic choices / a-or-b choices),
     so judgments of one comparison stay together (they are not independent). Comparisons with
-    den == 0 carry nothing and are left out; n is the number of comparisons that remain.
+    den == 0 carry nothing and are left out; n is sum(den) (the judgments counted) and
+    n_comparisons the number of comparisons they came from.
     """
     num = np.asarray(num, dtype=np.float64)
     den = np.asarray(den, dtype=np.float64)
@@ -82,7 +83,7 @@ def ratio_bootstrap(num: np.ndarray, den: np.ndarray, *, n_resamples: int = 1000
             return np.where(total > 0, (w @ p[:, 0]) / total, np.nan)
 
     ci = bootstrap_units(patterns, weights, stat, n_resamples=n_resamples, seed=seed, level=level)
-    return figure(value, ci, len(den))
+    return figure(value, ci, int(round(den.sum())), n_comparisons=len(den))
 
 
 def _pattern_figure(counts: np.ndarray, stat: Callable[[np.ndarray, np.ndarray], np.ndarray], *,

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "webapp.raters",
     "webapp.lead",
     "webapp.demo",
+    "webapp.diagnostics",
 ]
 
 MIDDLEWARE = [

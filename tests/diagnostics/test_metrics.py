@@ -153,7 +153,7 @@ def test_loo_majority_and_gold_accuracy():
     gold = np.array([0, 1, -1])
     g = dg.gold_accuracy(unit, rater, choice, gold, 3, n_resamples=50)
     assert g["per_rater"][0]["value"] == 1.0 and g["per_rater"][2]["value"] == 0.0
-    assert g["overall"]["n"] == 2 and g["overall"]["value"] == pytest.approx(4 / 6)
+    assert g["overall"]["n"] == 6 and g["overall"]["n_comparisons"] == 2 and g["overall"]["value"] == pytest.approx(4 / 6)
 
 
 def test_position_and_length_bias_recover_planted_effects():
@@ -190,7 +190,7 @@ def test_sycophancy_rates_per_suite():
     syc_side = np.array([0, 1, 0, -1])
     suite = np.array([0, 0, 1, -1])
     out = dg.sycophancy_rates(unit, rater, choice, syc_side, suite, ["opinion", "answer"], 2, n_resamples=50)
-    assert out["opinion"]["rate"]["value"] == pytest.approx(3 / 4) and out["opinion"]["rate"]["n"] == 2
+    assert out["opinion"]["rate"]["value"] == pytest.approx(3 / 4) and out["opinion"]["rate"]["n"] == 4
     assert out["answer"]["rate"]["value"] == 0.0
 
 
@@ -220,7 +220,7 @@ def test_reward_model_metrics():
     ceiling = dg.human_ceiling(unit, choice, 4, n_resamples=50)
     # unit 0: 0 vs others(0,1)=even -> skip, 0 vs (0,1) skip, 1 vs (0,0) miss; unit 1: 3 hits;
     # unit 2: 3 hits; unit 3: 0 vs (1,tie) -> B majority miss, 1 vs (0,tie) miss, tie skipped.
-    assert ceiling["n"] == 4 and ceiling["value"] == pytest.approx(6 / 9)
+    assert ceiling["n"] == 9 and ceiling["value"] == pytest.approx(6 / 9)
 
     lb = dg.rm_length_bias(np.array([0.8, 0.7, 0.6]), np.array([10, 10, 5]), np.array([5, 20, 5]), n_resamples=20)
     assert lb["n"] == 2 and lb["value"] == 0.5

@@ -24,7 +24,6 @@ from prefkit.agreement import (
     bootstrap_units,
     coincidences,
     compress_units,
-    proportion_summary,
     value_counts,
 )
 
@@ -272,11 +271,43 @@ def _loo_majority(counts: np.ndarray, unit: np.ndarray, choice: np.ndarray) -> n
     return np.where(unique & (top > 0), others.argmax(axis=1), -1)
 
 
+Z95 = 1.959963984540054
+
+
+def shares(successes: np.ndarray, totals: np.ndarray) -> list[dict]:
+    """Proportions with 95 % Wilson intervals and exact two-sided binomial tests against 1/2, all at
+    once (the same figures as prefkit.agreement.proportion_summary, without a Python loop per n)."""
+    from scipy.stats import binom
+
+    k = np.asarray(successes, dtype=np.float64)
+    n = np.asarray(totals, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p_hat = k / n
+        z2 = Z95 * Z95
+        centre = (p_hat + z2 / (2 * n)) / (1 + z2 / n)
+        half = Z95 * np.sqrt(p_hat * (1 - p_hat) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+        # Symmetric null: "outcomes no more likely than the observed one" are the two tails.
+        p_value = np.minimum(1.0, 2 * np.minimum(binom.cdf(k, n, 0.5), binom.sf(k - 1, n, 0.5)))
+    out = []
+    for i in range(len(n)):
+        if n[i] == 0:
+            out.append({"value": None, "ci_low": None, "ci_high": None, "n": 0, "p_value": None})
+        else:
+            out.append({"value": round(float(p_hat[i]), 6), "ci_low": round(max(0.0, float(centre[i] - half[i])), 6),
+                        "ci_high": round(min(1.0, float(centre[i] + half[i])), 6), "n": int(n[i]),
+                        "p_value": float(f"{p_value[i]:.6g}")})
+    return out
+
+
+def _share(successes: int, total: int) -> dict:
+    return shares(np.array([successes]), np.array([total]))[0]
+
+
 def _per_group_share(group: np.ndarray, hits: np.ndarray, n_groups: int) -> list[dict]:
     """A proportion with its Wilson interval and binomial test for each group (e.g. rater)."""
     totals = np.bincount(group, minlength=n_groups)
     successes = np.bincount(group, weights=hits.astype(np.float64), minlength=n_groups)
-    return [proportion_summary(int(successes[g]), int(totals[g])) for g in range(n_groups)]
+    return shares(np.rint(successes), totals)
 
 
 def loo_majority_agreement(counts: np.ndarray, unit: np.ndarray, rater: np.ndarray, choice: np.ndarray,
@@ -326,7 +357,7 @@ def dawid_skene_reliability(unit: np.ndarray, rater: np.ndarray, choice: np.ndar
         confusion = errors.loc[r]
         acc = float(sum(priors[c] * confusion.loc[c, c] for c in priors.index
                         if c in confusion.index and c in confusion.columns))
-        wilson = proportion_summary(int(round(acc * n_judged[r])), int(n_judged[r]))
+        wilson = _share(int(round(acc * n_judged[r])), int(n_judged[r]))
         out.append(figure(acc, (wilson["ci_low"], wilson["ci_high"]), int(n_judged[r])))
     return out
 
@@ -363,7 +394,7 @@ def time_on_task(active_ms: np.ndarray, rater: np.ndarray, n_raters: int, *, too
     medians = [float(np.median(ts[s:e])) if e > s else None for s, e in zip(starts, ends)]
     return {"quantiles_ms": dict(zip(["p05", "p25", "p50", "p75", "p95"], (float(q) for q in qs))),
             "too_fast_ms": too_fast_ms,
-            "overall_too_fast": proportion_summary(int(fast.sum()), len(fast)),
+            "overall_too_fast": _share(int(fast.sum()), len(fast)),
             "per_rater_median_ms": medians,
             "per_rater_too_fast": _per_group_share(r, fast, n_raters)}
 
@@ -386,7 +417,7 @@ def position_bias(unit: np.ndarray, rater: np.ndarray, choice: np.ndarray, left_
     overall = ratio_bootstrap(np.bincount(unit, weights=left, minlength=n_units),
                               np.bincount(unit, weights=use, minlength=n_units),
                               n_resamples=n_resamples, seed=seed)
-    overall["p_value"] = proportion_summary(int(left.sum()), int(use.sum()))["p_value"]
+    overall["p_value"] = _share(int(left.sum()), int(use.sum()))["p_value"]
     return {"overall_p_left": overall, "per_rater": _per_group_share(rater[use], left[use], n_raters)}
 
 
@@ -401,7 +432,7 @@ def length_bias(unit: np.ndarray, rater: np.ndarray, choice: np.ndarray, len_a: 
     overall = ratio_bootstrap(np.bincount(unit, weights=longer, minlength=n_units),
                               np.bincount(unit, weights=use, minlength=n_units),
                               n_resamples=n_resamples, seed=seed)
-    overall["p_value"] = proportion_summary(int(longer.sum()), int(use.sum()))["p_value"]
+    overall["p_value"] = _share(int(longer.sum()), int(use.sum()))["p_value"]
     return {"overall_p_longer": overall, "per_rater": _per_group_share(rater[use], longer[use], n_raters)}
 
 
@@ -417,7 +448,7 @@ def intra_rater_consistency(unit: np.ndarray, rater: np.ndarray, choice: np.ndar
     first = np.maximum.accumulate(np.where(~same_key, np.arange(len(u)), 0))
     repeat = np.flatnonzero(same_key)
     agree = c[repeat] == c[first[repeat]]
-    return {"overall": proportion_summary(int(agree.sum()), len(repeat)),
+    return {"overall": _share(int(agree.sum()), len(repeat)),
             "per_rater": _per_group_share(r[repeat], agree, n_raters)}
 
 
@@ -663,7 +694,7 @@ def rm_length_bias(p_a: np.ndarray, len_a: np.ndarray, len_b: np.ndarray, *, n_r
     use = la != lb
     longer = np.where(la > lb, np.asarray(p_a) > 0.5, np.asarray(p_a) < 0.5) & use
     out = ratio_bootstrap(longer.astype(float), use.astype(float), n_resamples=n_resamples, seed=seed)
-    out["p_value"] = proportion_summary(int(longer.sum()), int(use.sum()))["p_value"]
+    out["p_value"] = _share(int(longer.sum()), int(use.sum()))["p_value"]
     return out
 
 

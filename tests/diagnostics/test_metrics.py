@@ -256,3 +256,17 @@ def test_rater_diagnostics_has_the_stable_core():
     assert raw["ci_low"] <= 0.68 <= raw["ci_high"]
     assert len(out["raters"]) == 3 and all(r["dawid_skene"]["value"] > 0.6 for r in out["raters"])
     assert len(out["cohen_kappa"]) == 3
+
+
+def test_vectorized_shares_equal_the_one_at_a_time_summary():
+    from prefkit.agreement import proportion_summary
+
+    k = np.array([0, 1, 7, 13, 50, 333, 5000])
+    n = np.array([3, 1, 20, 13, 100, 1000, 9000])
+    for got, (ki, ni) in zip(dg.shares(k, n), zip(k, n)):
+        want = proportion_summary(int(ki), int(ni))
+        assert got["value"] == want["value"] and got["n"] == want["n"]
+        assert got["ci_low"] == pytest.approx(want["ci_low"], abs=2e-6)
+        assert got["ci_high"] == pytest.approx(want["ci_high"], abs=2e-6)
+        assert got["p_value"] == pytest.approx(want["p_value"], rel=1e-4, abs=1e-12)
+    assert dg.shares(np.array([0]), np.array([0]))[0]["value"] is None

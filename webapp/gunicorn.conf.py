@@ -16,3 +16,12 @@ worker_class = "sync"
 timeout = 30
 # The workers' heartbeat file: on tmpfs, not disk (gunicorn's advice for containers).
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+
+def when_ready(server):
+    # Listening and workers up: `./run demo` waits for this file before starting the Celery worker,
+    # so a port lost to another program never leaves a worker behind (a connect probe could hit that program).
+    ready_file = os.environ.get("WB_READY_FILE")
+    if ready_file:
+        with open(ready_file, "w"):
+            pass

@@ -3,7 +3,8 @@ import secrets
 import time
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 
 from prefkit.pseudonyms import pseudonym
@@ -23,12 +24,20 @@ def _apply_role(user, role: str) -> None:
 
 
 @transaction.atomic
-def user_create(*, username: str, role: str, password: str | None = None, email: str = "", actor=None):
-    """Create a user with a role and a stable pseudonym (profile_attach checks the role)."""
+def user_create(*, username: str, role: str, password: str | None = None, email: str = "", actor=None,
+                demo_password: bool = False):
+    """Create a user with a role and a stable pseudonym (profile_attach checks the role).
+
+    The username must pass the user model's validators and the password AUTH_PASSWORD_VALIDATORS, as in
+    the admin; `demo_password` skips the latter for demo and test set-ups whose passwords are printed.
+    """
     User = get_user_model()
+    user = User(username=username, email=email)
+    _check_username(user, username)
+    if password and not demo_password:
+        _check_password(user, password)
     if User.objects.filter(username=username).exists():
         raise Conflict(f"user {username!r} already exists", field="username")
-    user = User(username=username, email=email)
     _apply_role(user, role)
     if password:
         user.set_password(password)
@@ -37,6 +46,21 @@ def user_create(*, username: str, role: str, password: str | None = None, email:
     user.save()
     profile_attach(user=user, role=role, actor=actor)
     return user
+
+
+def _check_username(user, username: str) -> None:
+    field = user._meta.get_field(user.USERNAME_FIELD)
+    try:
+        field.clean(username, user)
+    except DjangoValidationError as error:
+        raise ValidationFailed(f"username {username!r}: {' '.join(error.messages)}", field="username") from None
+
+
+def _check_password(user, password: str) -> None:
+    try:
+        password_validation.validate_password(password, user=user)
+    except DjangoValidationError as error:
+        raise ValidationFailed(f"password: {' '.join(error.messages)}", field="password") from None
 
 
 def pseudonym_for(identity: str) -> str:

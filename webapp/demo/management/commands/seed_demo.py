@@ -28,7 +28,7 @@ class Command(BaseCommand):
         users = {}
         for name, role in DEMO_USERS:
             users[name] = User.objects.filter(username=name).first() or user_create(
-                username=name, role=role, password=opts["password"])
+                username=name, role=role, password=opts["password"], demo_password=True)
         if not Project.objects.filter(slug="hh-helpful").exists():
             self._seed_hh(users)
         if not Project.objects.filter(slug="llmfao").exists():

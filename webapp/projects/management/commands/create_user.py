@@ -17,6 +17,8 @@ class Command(BaseCommand):
         parser.add_argument("--role", required=True, choices=Role.values)
         parser.add_argument("--project", action="append", default=[], help="project slug to join (repeatable)")
         parser.add_argument("--password", help="log-in password (default: $WB_PASSWORD, else no browser log-in)")
+        parser.add_argument("--demo-password", action="store_true",
+                            help="skip the password validators (demo and test set-ups only; the username is still checked)")
         parser.add_argument("--email", default="")
         parser.add_argument("--token", action="store_true", help="create an API token and print only it")
 
@@ -24,7 +26,8 @@ class Command(BaseCommand):
         projects = [get_project(slug) for slug in opts["project"]]
         with domain_errors_as_command_errors():
             user = user_create(username=opts["username"], role=opts["role"], email=opts["email"],
-                               password=opts["password"] or os.environ.get("WB_PASSWORD"))
+                               password=opts["password"] or os.environ.get("WB_PASSWORD"),
+                               demo_password=opts["demo_password"])
             for project in projects:
                 membership_add(project=project, user=user, actor=None)
             if opts["token"]:

@@ -57,4 +57,6 @@ def test_a_lead_computes_diagnostics_and_reads_the_plots_offline(live_server, op
     shots = Path(os.environ.get("WB_SCREENSHOT_DIR", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
     lead.screenshot(path=str(shots / "diagnostics_page.png"), full_page=True)
+    lead.screenshot(path=str(shots / "diagnostics_page_top.png"), full_page=True,
+                    clip={"x": 0, "y": 0, "width": 1280, "height": 1400})
     assert not outside, f"the page fetched from elsewhere: {outside}"

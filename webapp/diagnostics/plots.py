@@ -8,7 +8,7 @@ WIDTH = 640
 ROW = 22
 LEFT = 170
 RIGHT = 70
-TOP = 28
+TOP = 40
 
 
 def _x(value: float, lo: float, hi: float) -> float:
@@ -32,7 +32,7 @@ def forest(rows: list[tuple[str, dict]], *, title: str, lo: float = 0.0, hi: flo
         x = _x(reference, lo, hi)
         parts.append(f'<line x1="{x:.1f}" y1="{TOP - 6}" x2="{x:.1f}" y2="{axis_y}" class="reference"/>')
         if reference_label:
-            parts.append(f'<text x="{x + 3:.1f}" y="{TOP - 9}" class="tick">{escape(reference_label)}</text>')
+            parts.append(f'<text x="{x + 3:.1f}" y="{TOP - 8}" class="tick">{escape(reference_label)}</text>')
     if not rows:
         parts.append(f'<text x="{LEFT}" y="{TOP + 14}" class="tick">no data</text>')
     for i, (label, fig) in enumerate(rows):
@@ -73,6 +73,9 @@ def heatmap(names: list[str], cells: dict[tuple[str, str], float], *, title: str
                 continue
             parts.append(f'<rect x="{left + size * j}" y="{y}" width="{size - 1}" height="{size - 1}" '
                          f'fill="{_colour(value)}"><title>{escape(name)} ~ {escape(other)}: {value:.3f}</title></rect>')
+    if n:
+        parts.append(f'<text x="4" y="{height - 8}" class="tick">blue: agreement beyond chance (kappa 1), white: '
+                     f'chance (0), red: below chance; hover a cell for its value</text>')
     parts.append("</svg>")
     return mark_safe("".join(parts))
 

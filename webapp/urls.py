@@ -29,6 +29,7 @@ pages = [
     path("p/<slug:slug>/mine/", rater_views.my_judgments, name="my-judgments"),
     path("p/<slug:slug>/quiz/", rater_views.quiz_page, name="quiz"),
     path("", include("webapp.lead.urls")),
+    path("", include("webapp.diagnostics.urls")),
     path("", include("webapp.comparisons.urls")),
     path("admin/", admin.site.urls),
 ]

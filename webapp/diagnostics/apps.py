@@ -8,3 +8,10 @@ class DiagnosticsConfig(AppConfig):
     name = "webapp.diagnostics"
     label = "diagnostics"
 
+
+    def ready(self):
+        from webapp.diagnostics import services
+        from webapp.runs import kinds
+
+        kinds.register(kinds.JobKind(name=services.DIAGNOSTICS_JOB_KIND, run=services.diagnostics_job_run,
+                                     label="Diagnostics", audit_prefix="diagnostics"))

@@ -3,6 +3,7 @@ CLI's JSON, CSV lists every figure, flagged raters link to the export form's exc
 import csv
 import io
 import json
+import re
 
 import pytest
 from django.core.management import call_command
@@ -45,6 +46,12 @@ def test_the_page_shows_the_jobs_report_in_plots_and_the_download_equals_the_cli
     html = page.content.decode()
     assert page.status_code == 200 and html.count("<svg") >= 7
     assert "position_bias" in html and "exclude_raters=" in html       # left 95 % of the time: flagged
+    flagged = [r["rater"] for r in job.result["report"]["raters"] if r["flags"]]
+    assert len(flagged) == 3
+    # one click: the export form comes pre-filled with the flagged raters as excluded raters
+    exclude_url = re.search(r'id="exclude-flagged" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    export_form = client.get(exclude_url).content.decode()
+    assert f'name="exclude_raters" placeholder="pseudonyms, comma-separated" value="{",".join(flagged)}"' in export_form
     downloaded = json.loads(client.get(reverse("diagnostics-download", args=["demo", job.pk, "json"])).content)
     out = io.StringIO()
     call_command("diagnostics", "--project", "demo", "--json", "--resamples", "200", stdout=out)

@@ -103,7 +103,7 @@ def _figures(project, report: dict) -> dict:
         "raters": raters,
         "flagged": flagged,
         "exclude_url": (reverse("export-page", args=[project.slug]) + "?"
-                        + urlencode({"exclude_raters": " ".join(r["rater"] for r in flagged)})) if flagged else None,
+                        + urlencode({"exclude_raters": ",".join(r["rater"] for r in flagged)})) if flagged else None,
     }
 
 

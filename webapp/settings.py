@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "webapp.comparisons",
     "webapp.exports",
     "webapp.raters",
+    "webapp.labelstudio",
     "webapp.lead",
     "webapp.demo",
     "webapp.diagnostics",

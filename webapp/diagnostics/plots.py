@@ -55,7 +55,7 @@ def heatmap(names: list[str], cells: dict[tuple[str, str], float], *, title: str
     n = len(names)
     size = max(10, min(24, 480 // max(n, 1)))
     left, top = 120, 40
-    width, height = left + size * n + 20, top + size * n + 110
+    width, height = max(left + size * n + 20, 600), top + size * n + 110
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="plot" role="img" viewBox="0 0 {width} {height}" '
              f'width="{min(width, 720)}" aria-label="{escape(title)}"><title>{escape(title)}</title>',
              f'<text x="4" y="16" class="plot-title">{escape(title)}</text>']

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "webapp.labelstudio",
     "webapp.lead",
     "webapp.demo",
+    "webapp.diagnostics",
 ]
 
 MIDDLEWARE = [

@@ -20,7 +20,8 @@ LIST_FIELDS = ("origin", "guideline_versions")  # checkboxes: several values
 @domain_errors_as_pages
 def export_page(request, slug):
     project = project_for_lead(slug=slug, user=request.user)
-    values, error, status = {}, None, 200
+    # A GET's query string pre-fills the form (the diagnostics page links here with its flagged raters).
+    values, error, status = _form_values(request.GET), None, 200
     if request.method == "POST":
         values = _form_values(request.POST)
         try:

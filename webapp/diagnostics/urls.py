@@ -1,0 +1,9 @@
+from django.urls import path
+
+from webapp.diagnostics import views
+
+urlpatterns = [
+    path("lead/<slug:slug>/diagnostics/", views.diagnostics_page, name="diagnostics-page"),
+    path("lead/<slug:slug>/diagnostics/<int:job_id>.<str:fmt>", views.diagnostics_download,
+         name="diagnostics-download"),
+]

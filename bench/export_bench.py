@@ -90,7 +90,14 @@ def synthetic_source(n_judgments: int, k: int, seed: int):
     return groups, n_comparisons * k, f"synthetic, {n_comparisons} comparisons x {k}"
 
 
-SOURCES = {"synthetic": synthetic_source}
+def postgres_source(n_judgments: int, k: int, seed: int):
+    """The webapp's selector over a filled PostgreSQL database (bench/export_source_postgres.py)."""
+    from export_source_postgres import postgres_source as source
+
+    return source(n_judgments, k, seed)
+
+
+SOURCES = {"synthetic": synthetic_source, "postgres": postgres_source}
 
 
 def run_case(case: dict) -> dict:

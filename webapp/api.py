@@ -8,8 +8,10 @@ from ninja import NinjaAPI
 from webapp.accounts.services import user_for_token
 from webapp.comparisons.api import router as comparisons_router
 from webapp.core.api import BearerToken, JsonParser, SessionWithCsrf, body_limits, install_error_handlers
+from webapp.exports.api import router as exports_router
 from webapp.guidelines.api import router as guidelines_router
 from webapp.projects.api import router as projects_router
+from webapp.runs.api import router as runs_router
 
 api = NinjaAPI(
     title="Preference Workbench API",
@@ -32,3 +34,5 @@ api.add_decorator(body_limits, mode="view")
 api.add_router("", projects_router)
 api.add_router("", guidelines_router)
 api.add_router("", comparisons_router)
+api.add_router("", runs_router)
+api.add_router("", exports_router)

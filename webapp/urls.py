@@ -18,7 +18,10 @@ pages = [
     path("p/<slug:slug>/mine/<int:judgment_id>/", rater_views.my_judgment, name="my-judgment"),
     path("p/<slug:slug>/quiz/", rater_views.quiz_page, name="quiz"),
     path("", include("webapp.lead.urls")),
+    path("", include("webapp.labelstudio.urls")),
     path("", include("webapp.comparisons.urls")),
+    path("", include("webapp.runs.urls")),
+    path("", include("webapp.exports.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -136,6 +136,8 @@ def test_it_serves_a_valid_openapi_schema_generated_from_the_routes(client, worl
         ("/api/v1/assignments/{assignment_id}/judgment", "post"), ("/api/v1/assignments/{assignment_id}/skip", "post"),
         ("/api/v1/projects/{slug}/imports", "post"), ("/api/v1/projects/{slug}/judgments/imports", "post"),
         ("/api/v1/imports/{import_id}", "get"),
+        ("/api/v1/projects/{slug}/exports", "post"), ("/api/v1/jobs/{job_id}", "get"),
+        ("/api/v1/jobs/{job_id}/cancel", "post"), ("/api/v1/jobs/{job_id}/artifacts/{name}", "get"),
     }
     # Generated from the code: a route's request schema is what its handler validates.
     judgment_in = spec["components"]["schemas"]["JudgmentIn"]

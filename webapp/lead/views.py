@@ -56,7 +56,7 @@ def _lead_progress(project) -> dict:
 
 
 def _recent_batches(project):
-    return ImportBatch.objects.filter(project=project).defer("upload", "rejects").select_related("imported_by")[:50]
+    return ImportBatch.objects.filter(project=project).defer("upload", "rejects").select_related("imported_by", "job")[:50]
 
 
 @csrf_exempt  # checked below, once the upload handlers are set (Django reads the body to check)
@@ -93,7 +93,8 @@ def _lead_import_checked(request, slug):
     except DomainError as error:
         messages.error(request, str(error))
     else:
-        messages.info(request, f"{batch.file_name} is queued for import (#{batch.pk}); its status below updates by itself.")
+        messages.info(request, f"{batch.file_name} is queued for import (#{batch.pk}, job {batch.job_id}); "
+                               "its status below updates by itself, its progress is on the Jobs page.")
     return redirect("lead-project", slug=slug)
 
 

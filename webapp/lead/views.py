@@ -94,7 +94,7 @@ def _lead_import_checked(request, slug):
         messages.error(request, str(error))
     else:
         messages.info(request, f"{batch.file_name} is queued for import (#{batch.pk}, job {batch.job_id}); "
-                               "its status below updates by itself.")
+                               "its status below updates by itself, its progress is on the Jobs page.")
     return redirect("lead-project", slug=slug)
 
 

@@ -39,10 +39,10 @@ def test_it_makes_the_configured_celery_app_current_in_django_processes():
         "import django; django.setup()\n"
         "from celery import current_app\n"
         "assert current_app.main == 'webapp', current_app.main\n"
-        "from webapp.comparisons.tasks import import_run_task\n"
+        "from webapp.runs.tasks import job_run_task\n"
         "from django.conf import settings\n"
-        "assert import_run_task.app.main == 'webapp'\n"
-        "assert import_run_task.app.conf.broker_url == settings.CELERY_BROKER_URL"
+        "assert job_run_task.app.main == 'webapp'\n"
+        "assert job_run_task.app.conf.broker_url == settings.CELERY_BROKER_URL"
     )
 
     assert "celery" in loaded

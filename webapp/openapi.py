@@ -146,11 +146,26 @@ SPEC = {
                 "import_id": {"type": "integer"}, "project": {"type": "string"}, "file_name": {"type": "string"},
                 "sha256": {"type": "string"}, "status": {"type": "string", "enum": ["pending", "running", "done", "failed"]},
                 "format": {"type": "string"}, "created": {"type": "integer"}, "already_present": {"type": "integer"},
-                "error": {"type": "string"}, "url": {"type": "string"}}},
+                "error": {"type": "string"}, "url": {"type": "string"},
+                "job_id": {"type": ["integer", "null"], "description": "the job that runs it: GET /api/v1/jobs/{id}"},
+                "attempts": {"type": "integer", "description": "tries so far (a dead worker's import is retried)"}}},
         },
     },
 }
 
 
 def openapi_json(request):
-    return JsonResponse(SPEC)
+    return JsonResponse(_with_ninja_routes(SPEC))
+
+
+def _with_ninja_routes(spec: dict) -> dict:
+    """Add the operations declared with django-ninja (webapp/ninja_api.py: jobs, exports), whose
+    schemas are generated from the code, until the whole API is declared that way."""
+    from webapp.ninja_api import api
+
+    generated = api.get_openapi_schema(path_prefix="/api/v1")
+    merged = {**spec, "paths": {**spec["paths"], **generated["paths"]},
+              "components": {**spec.get("components", {}),
+                             "schemas": {**spec.get("components", {}).get("schemas", {}),
+                                         **generated.get("components", {}).get("schemas", {})}}}
+    return merged

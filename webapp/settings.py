@@ -36,7 +36,9 @@ INSTALLED_APPS = [
     "webapp.projects",
     "webapp.audit",
     "webapp.guidelines",
+    "webapp.runs",
     "webapp.comparisons",
+    "webapp.exports",
     "webapp.raters",
     "webapp.lead",
     "webapp.demo",
@@ -162,6 +164,17 @@ WB_LOGIN_MAX_FAILURES = env_int("WB_LOGIN_MAX_FAILURES", 5)
 WB_LOGIN_WINDOW_SECONDS = env_int("WB_LOGIN_WINDOW_SECONDS", 900)
 DATA_UPLOAD_MAX_MEMORY_SIZE = WB_MAX_IMPORT_BYTES
 
+# Jobs (webapp/runs): a running job's worker writes a heartbeat every WB_JOB_HEARTBEAT_SECONDS; the
+# sweeper (every WB_JOB_SWEEP_SECONDS) re-queues a job silent for WB_JOB_STALE_SECONDS (its worker
+# died), at most WB_JOB_MAX_ATTEMPTS tries in all, then fails it with the reason.
+WB_JOB_HEARTBEAT_SECONDS = env_int("WB_JOB_HEARTBEAT_SECONDS", 5)
+WB_JOB_STALE_SECONDS = env_int("WB_JOB_STALE_SECONDS", 45)
+WB_JOB_SWEEP_SECONDS = env_int("WB_JOB_SWEEP_SECONDS", 15)
+WB_JOB_RESEND_SECONDS = env_int("WB_JOB_RESEND_SECONDS", 120)
+WB_JOB_MAX_ATTEMPTS = env_int("WB_JOB_MAX_ATTEMPTS", 3)
+# Export files: one folder per job under here.
+WB_EXPORT_DIR = Path(env_str("WB_EXPORT_DIR", str(VAR_DIR / "exports")))
+
 # --- Celery ---------------------------------------------------------------
 # The host part means nothing to the filesystem transport, but without one kombu warns at every connection.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost//")
@@ -195,7 +208,7 @@ CELERY_TASK_TIME_LIMIT = env_int("WB_TASK_TIME_LIMIT", 1900)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE = {
     "expire-leases": {"task": "webapp.comparisons.tasks.leases_expire", "schedule": 30.0},
-    "requeue-stale-imports": {"task": "webapp.comparisons.tasks.imports_sweep", "schedule": 60.0},
+    "sweep-jobs": {"task": "webapp.runs.tasks.jobs_sweep", "schedule": float(WB_JOB_SWEEP_SECONDS)},
 }
 
 LOGGING = {

@@ -1,12 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from webapp import openapi
+from webapp import ninja_api, openapi
 from webapp.comparisons import api as comparisons_api
 from webapp.guidelines import api as guidelines_api
 from webapp.raters import views as rater_views
 
 api = [
+    path("api/v1/", ninja_api.api.urls),  # routers of webapp/<app>/api.py; the rest below
     path("api/v1/openapi.json", openapi.openapi_json, name="api-openapi"),
     path("api/v1/projects", comparisons_api.project_list, name="api-projects"),
     path("api/v1/projects/<slug:slug>/guideline", guidelines_api.guideline_current, name="api-guideline"),
@@ -30,6 +31,8 @@ pages = [
     path("p/<slug:slug>/quiz/", rater_views.quiz_page, name="quiz"),
     path("", include("webapp.lead.urls")),
     path("", include("webapp.comparisons.urls")),
+    path("", include("webapp.runs.urls")),
+    path("", include("webapp.exports.urls")),
     path("admin/", admin.site.urls),
 ]
 

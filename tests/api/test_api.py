@@ -132,10 +132,15 @@ def test_it_describes_every_api_route_in_a_valid_openapi_schema(client, world):
     validate(spec)
     documented = set(spec["paths"])
     for route in api_routes:
+        if str(route.pattern) == "api/v1/":  # the django-ninja routers, generated into the same schema
+            continue
         path = "/" + str(route.pattern).replace("<slug:slug>", "{slug}").replace("<int:assignment_id>", "{assignment_id}")
         path = path.replace("<int:import_id>", "{import_id}")
         if path != "/api/v1/openapi.json":
             assert path in documented, path
+    for path in ("/api/v1/jobs/{job_id}", "/api/v1/jobs/{job_id}/cancel", "/api/v1/projects/{slug}/exports",
+                 "/api/v1/jobs/{job_id}/artifacts/{name}"):
+        assert path in documented, path
 
 
 def test_it_keeps_next_and_submit_to_a_fixed_number_of_queries(client, world, tokens):

@@ -7,7 +7,7 @@ from webapp.core.admin import ReadOnlyAdmin
 @admin.register(ImportBatch)
 class ImportBatchAdmin(ReadOnlyAdmin):
     list_display = ("id", "project", "file_name", "sha256", "imported_by", "requested_at", "status", "created_count", "existing_count")
-    list_filter = ("project", "status")
+    list_filter = ("project", "job__state")
     exclude = ("upload",)
 
 

@@ -102,7 +102,8 @@ def import_payload(batch: ImportBatch) -> dict:
         "read": batch.read_count, "created": batch.created_count, "already_present": batch.existing_count,
         "rejected": batch.rejected_count, "duplicates_in_file": batch.duplicate_count,
         "empty_turns": batch.empty_turn_count, "rejects": batch.rejects, "left_out": batch.notes,
-        "error": batch.error, "requested_at": batch.requested_at.isoformat(),
+        "error": batch.error, "job_id": batch.job_id, "attempts": batch.attempts,
+        "requested_at": batch.requested_at.isoformat(),
         "finished_at": batch.finished_at.isoformat() if batch.finished_at else None,
         "url": reverse("api-import-detail", args=[batch.pk]),
     }

@@ -3,7 +3,6 @@
 All or nothing by default (every invalid line is reported); with skip_invalid the valid lines are
 imported and the rejected ones (line, field, reason) kept on the batch.
 """
-import datetime as dt
 import hashlib
 import io
 from pathlib import Path
@@ -21,9 +20,9 @@ from prefkit.hashing import canonical_hash
 from prefkit.rendering import render_markdown_many
 from webapp.core import clock
 from webapp.core.errors import ValidationFailed
-from webapp.core.queue import enqueue, enqueue_on_commit
+from webapp.runs.services import JobContext, JobOutcome, job_create
 
-IMPORT_RUN_TASK = "webapp.comparisons.tasks.import_run_task"  # defined in tasks.py, which imports this module
+IMPORT_JOB_KIND = "import"
 CHUNK = 1000  # comparisons per round of lookups and bulk inserts
 MAX_STORED_REJECTS = 1000  # rejected lines listed on a batch; rejected_count has the total
 EMPTY_TURN_HTML = '<p class="empty-turn"><em>(empty: nothing was said in this turn)</em></p>'
@@ -34,38 +33,40 @@ EMPTY_TURN_HTML = '<p class="empty-turn"><em>(empty: nothing was said in this tu
 @transaction.atomic
 def import_request(*, project, data: bytes, file_name: str, actor, skip_invalid: bool = False,
                    kind: str = ImportBatch.Kind.COMPARISONS, source: str = "") -> ImportBatch:
-    """Store an upload as a pending batch; a worker imports it (see import_run). `kind` says whether
-    the file holds comparisons or judgments made elsewhere (then `source` names where)."""
+    """Store an upload as a batch with a queued job; a worker imports it (see import_job_run). `kind`
+    says whether the file holds comparisons or judgments made elsewhere (then `source` names where)."""
     check_size(len(data), file_name)
+    job = job_create(kind=IMPORT_JOB_KIND, project=project, actor=actor, params={"file_name": file_name[:255]})
     batch = ImportBatch.objects.create(
         project=project, file_name=file_name[:255], sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data),
         imported_by=actor, requested_at=clock.now(), upload=data, skip_invalid=skip_invalid, kind=kind,
-        source=source[:200],
+        source=source[:200], job=job,
     )
     audit_record(actor=actor, action="import.requested", obj=batch, project_id=project.pk,
                  payload={"file_name": batch.file_name, "sha256": batch.sha256, "size_bytes": len(data),
-                          "skip_invalid": skip_invalid, "kind": kind, "source": source})
-    enqueue_on_commit(IMPORT_RUN_TASK, batch.pk)
+                          "skip_invalid": skip_invalid, "kind": kind, "source": source, "job": job.pk})
     return batch
 
 
-def import_run(*, batch_id: int) -> ImportBatch:
-    """Import a pending batch. Idempotent: a batch that is not pending is left as it is."""
-    claimed = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.PENDING).update(
-        status=ImportBatch.Status.RUNNING, started_at=clock.now()
-    )
-    batch = ImportBatch.objects.select_related("project", "imported_by").get(pk=batch_id)
-    if not claimed:
-        return batch
+def import_job_run(job, ctx: JobContext) -> None:
+    """Run an import job (the "import" job kind). The rows and the job's success commit in one
+    transaction, so a killed or cancelled attempt leaves nothing and a retry starts clean."""
+    batch = ImportBatch.objects.select_related("project", "imported_by").get(job=job)
     try:
-        if batch.kind == ImportBatch.Kind.JUDGMENTS:
-            with transaction.atomic():
+        with transaction.atomic():
+            if batch.kind == ImportBatch.Kind.JUDGMENTS:
                 judgments_import_contents(batch, io.BytesIO(bytes(batch.upload or b"")), source=batch.source)
-        else:
-            _import_batch_contents(batch, io.BytesIO(bytes(batch.upload or b"")))
+            else:
+                _import_batch_contents(batch, io.BytesIO(bytes(batch.upload or b"")))
+            ctx.succeed(JobOutcome(result={"import_id": batch.pk}))
     except (ImportFormatError, ValidationFailed) as error:
         _import_fail(batch, error)
-    return ImportBatch.objects.get(pk=batch_id)
+        raise
+
+
+def import_job_cleanup(job) -> None:
+    """A failed or cancelled import will not be tried again: drop the uploaded bytes."""
+    ImportBatch.objects.filter(job=job).update(upload=None)
 
 
 def import_file(*, project, file_name: str, actor, data: bytes | None = None, path: Path | None = None,
@@ -79,7 +80,7 @@ def import_file(*, project, file_name: str, actor, data: bytes | None = None, pa
     check_size(size, file_name)
     batch = ImportBatch(
         project=project, file_name=file_name[:255], sha256=sha256, size_bytes=size, imported_by=actor,
-        requested_at=clock.now(), status=ImportBatch.Status.RUNNING, skip_invalid=skip_invalid,
+        requested_at=clock.now(), skip_invalid=skip_invalid,
     )
     with transaction.atomic(), (open(path, "rb") if path is not None else io.BytesIO(data)) as stream:
         batch.save(force_insert=True)
@@ -92,8 +93,7 @@ def import_file(*, project, file_name: str, actor, data: bytes | None = None, pa
 def _import_fail(batch: ImportBatch, error: Exception) -> None:
     problems = getattr(error, "problems", [])
     ImportBatch.objects.filter(pk=batch.pk).update(
-        status=ImportBatch.Status.FAILED, error=str(error), finished_at=clock.now(), upload=None,
-        rejected_count=getattr(error, "problem_count", 0), rejects=[p.as_dict() for p in problems],
+        upload=None, rejected_count=getattr(error, "problem_count", 0), rejects=[p.as_dict() for p in problems],
     )
     audit_record(actor=batch.imported_by, action="import.failed", obj=batch, project_id=batch.project_id,
                  payload={"error": str(error)[:2000]})
@@ -118,10 +118,10 @@ def _import_batch_contents(batch: ImportBatch, stream) -> None:
     counts = {"read": reader.read, "created": writer.created, "already_present": writer.existing,
               "duplicates_in_file": reader.duplicates, "rejected": rejected, "empty_turns": reader.empty_turns}
     ImportBatch.objects.filter(pk=batch.pk).update(
-        status=ImportBatch.Status.DONE, format=reader.format or "", created_count=writer.created,
+        format=reader.format or "", created_count=writer.created,
         existing_count=writer.existing, read_count=reader.read, rejected_count=rejected,
         duplicate_count=reader.duplicates, empty_turn_count=reader.empty_turns,
-        rejects=[problem.as_dict() for problem in rejects], finished_at=clock.now(), upload=None,
+        rejects=[problem.as_dict() for problem in rejects], upload=None,
     )
     audit_record(actor=batch.imported_by, action="comparisons.imported", obj=batch, project_id=batch.project_id,
                  payload={"file_name": batch.file_name, "sha256": batch.sha256, "format": reader.format or "",
@@ -227,22 +227,3 @@ def _responses_for(prompts: dict[str, Prompt], keyed: list[tuple[str, ParsedComp
     for resp in created:
         found[(prompt_keys[resp.prompt_id], resp.content_hash)] = resp
     return found
-
-
-def imports_sweep(*, running_for_seconds: int, pending_for_seconds: int = 120) -> int:
-    """Re-queue batches whose worker vanished. The broker may drop a message when a worker is
-    killed, and a killed import rolled back, so starting it again is safe."""
-    now = clock.now()
-    stale_running = ImportBatch.objects.filter(
-        status=ImportBatch.Status.RUNNING, started_at__lt=now - dt.timedelta(seconds=running_for_seconds)
-    )
-    reset = stale_running.update(status=ImportBatch.Status.PENDING)
-    # Re-sending a message that is only queued is harmless: import_run claims with compare-and-set.
-    pending = list(
-        ImportBatch.objects.filter(
-            status=ImportBatch.Status.PENDING, requested_at__lt=now - dt.timedelta(seconds=pending_for_seconds)
-        ).values_list("pk", flat=True)
-    )
-    for batch_id in pending:
-        enqueue(IMPORT_RUN_TASK, batch_id)
-    return reset + len(pending)

@@ -77,10 +77,10 @@ def judgments_import_contents(batch: ImportBatch, stream, *, source: str = "") -
               "created": created, "already_present": existing, "rejected": len(rejects),
               "repeated_rater_and_comparison": len(repeats)}
     ImportBatch.objects.filter(pk=batch.pk).update(
-        status=ImportBatch.Status.DONE, format=file_format, kind=ImportBatch.Kind.JUDGMENTS,
+        format=file_format, kind=ImportBatch.Kind.JUDGMENTS,
         read_count=counts["read"], created_count=created, existing_count=existing, rejected_count=len(rejects),
         duplicate_count=len(repeats), rejects=[p.as_dict() for p in rejects[:MAX_STORED_REJECTS]],
-        notes=[p.as_dict() for p in repeats[:MAX_STORED_REJECTS]], finished_at=clock.now(), upload=None,
+        notes=[p.as_dict() for p in repeats[:MAX_STORED_REJECTS]], upload=None,
     )
     audit_record(actor=batch.imported_by, action="judgments.imported", obj=batch, project_id=project.pk,
                  payload={"file_name": batch.file_name, "sha256": batch.sha256, "format": file_format,
@@ -252,8 +252,7 @@ def judgments_import_file(*, project, file_name: str, actor, data: bytes | None 
     check_size(size, file_name)
     batch = ImportBatch(
         project=project, file_name=file_name[:255], sha256=sha256, size_bytes=size, imported_by=actor,
-        requested_at=clock.now(), started_at=clock.now(), status=ImportBatch.Status.RUNNING,
-        skip_invalid=skip_invalid, kind=ImportBatch.Kind.JUDGMENTS,
+        requested_at=clock.now(), skip_invalid=skip_invalid, kind=ImportBatch.Kind.JUDGMENTS,
     )
     with transaction.atomic(), (open(path, "rb") if path is not None else io.BytesIO(data)) as stream:
         batch.save(force_insert=True)

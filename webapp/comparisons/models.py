@@ -27,13 +27,13 @@ class ImportBatch(models.Model):
     size_bytes = models.BigIntegerField(default=0)
     imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField()
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # The batch's lifecycle (queued, running, retried, failed, cancelled) is its job's: one state
+    # machine for every long task (webapp/runs). None for a synchronous import (manage.py), whose
+    # batch only exists once it has succeeded.
+    job = models.OneToOneField("runs.Job", null=True, blank=True, on_delete=models.PROTECT, related_name="import_batch")
     format = models.CharField(max_length=20, blank=True)
     created_count = models.PositiveIntegerField(default=0)
     existing_count = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
     # What the file holds: comparisons (import_comparisons) or judgments made elsewhere (import_judgments).
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.COMPARISONS)
     # --skip-invalid: import the valid lines and keep the rejected ones' (line, field, reason) in `rejects`.
@@ -54,6 +54,32 @@ class ImportBatch(models.Model):
 
     def __str__(self):
         return f"{self.file_name} → {self.project.slug} ({self.status})"
+
+    # Read from the job, named as before so pages and the API keep their words.
+    _STATUS_OF_JOB = {"queued": Status.PENDING, "running": Status.RUNNING, "succeeded": Status.DONE,
+                      "failed": Status.FAILED, "cancelled": Status.FAILED}
+
+    @property
+    def status(self) -> str:
+        return self.Status.DONE if self.job is None else self._STATUS_OF_JOB[self.job.state]
+
+    @property
+    def started_at(self):
+        return self.requested_at if self.job is None else self.job.started_at
+
+    @property
+    def finished_at(self):
+        return self.requested_at if self.job is None else self.job.finished_at
+
+    @property
+    def error(self) -> str:
+        if self.job is None or self.job.state not in ("failed", "cancelled"):
+            return ""
+        return self.job.error or "cancelled"
+
+    @property
+    def attempts(self) -> int:
+        return 1 if self.job is None else self.job.attempts
 
 
 class Prompt(models.Model):

@@ -24,7 +24,7 @@ def lead_project(request, slug):
     elsewhere = Judgment.objects.filter(comparison__project=project).exclude(origin=Judgment.Origin.HERE).count()
     return render(request, "lead/lead_project.html", {
         "project": project, "totals": totals, "live_leases": live_leases, "judgments_elsewhere": elsewhere,
-        "batches": ImportBatch.objects.filter(project=project).defer("upload").select_related("imported_by")[:50],
+        "batches": ImportBatch.objects.filter(project=project).defer("upload").select_related("imported_by", "job")[:50],
         "versions": GuidelineVersion.objects.filter(project=project).order_by("-number"),
     })
 
@@ -48,7 +48,8 @@ def lead_import(request, slug):
     except DomainError as error:
         messages.error(request, str(error))
     else:
-        messages.info(request, f"{batch.file_name} is queued for import (#{batch.pk}); refresh to see its status.")
+        messages.info(request, f"{batch.file_name} is queued for import (#{batch.pk}, job {batch.job_id}); "
+                               "its progress is on the Jobs page.")
     return redirect("lead-project", slug=slug)
 
 

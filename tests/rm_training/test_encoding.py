@@ -1,0 +1,40 @@
+import pytest
+from transformers import AutoTokenizer
+
+from rm_training.config import default_base_model
+from rm_training.data import Pair
+from rm_training.encoding import PairEncoder
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return AutoTokenizer.from_pretrained(default_base_model())
+
+
+def test_it_encodes_short_pairs_exactly_as_the_tokenizers_pair_template(tokenizer):
+    encoder = PairEncoder(tokenizer, 64)
+    chosen, rejected = encoder.encode_pairs([Pair("How are you?", " Fine, thanks.", " Go away.")])
+    assert chosen[0] == tokenizer("How are you?", " Fine, thanks.")["input_ids"]
+    assert rejected[0] == tokenizer("How are you?", " Go away.")["input_ids"]
+    assert encoder.report.pairs_cut == 0
+
+
+def test_it_cuts_the_prompt_from_the_left_and_the_reply_from_the_right(tokenizer):
+    prompt = " ".join(f"old{i}" for i in range(100)) + " newest question"
+    reply = " ".join(f"word{i}" for i in range(100))
+    encoder = PairEncoder(tokenizer, 32)
+    chosen, rejected = encoder.encode_pairs([Pair(prompt, reply, " short")])
+    assert len(chosen[0]) == 32 and len(rejected[0]) <= 32
+    text = tokenizer.decode(chosen[0])
+    assert "newest question [SEP]" in text and "old0" not in text  # the prompt kept its end
+    assert "word0" in text and "word99" not in text  # the reply kept its start
+    report = encoder.report.as_dict()
+    assert report["pairs_truncated"] == 1 and report["sequences_with_prompt_cut_from_left"] == 2
+    assert report["sequences_with_reply_cut_from_right"] == 1 and report["tokens_dropped"] > 100
+
+
+def test_it_ignores_the_truncation_saved_in_the_tokenizer_file(tokenizer):
+    # MiniLM's tokenizer.json truncates to 128 tokens by itself; we must not silently inherit that.
+    encoder = PairEncoder(tokenizer, 512)
+    chosen, _ = encoder.encode_pairs([Pair("Q", " ".join(["word"] * 300), "b")])
+    assert len(chosen[0]) == 300 + 4

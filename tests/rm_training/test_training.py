@@ -1,0 +1,114 @@
+"""A tiny real run on the packaged MiniLM (seconds, not minutes), then what it wrote and how it scores."""
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+from rm_training.config import TrainConfig, default_base_model
+from rm_training.data import load_pairs
+from rm_training.score import ModelError, main as score_main, score
+from rm_training.train import TrainError, train
+
+from .conftest import MANIFEST, export_folder, separable_pairs, write_jsonl
+
+
+def tiny_config(dataset, output_dir, **overrides) -> TrainConfig:
+    values = dict(dataset=str(dataset), output_dir=str(output_dir), max_length=48, batch_size=8,
+                  learning_rate=1e-4, max_steps=10, eval_steps=5, save_steps=5, seed=0, threads=2,
+                  provenance={"job_id": 7})
+    return TrainConfig(**{**values, **overrides})
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("run")
+    dataset = export_folder(root / "export", n_train=48, n_test=16)
+    logs = []
+    result = train(tiny_config(dataset, root / "model"), progress=lambda *args: logs.append(args))
+    return result, dataset, logs
+
+
+def test_it_changes_the_parameters(trained):
+    result, _, _ = trained
+    after = load_file(result.output_dir / "model.safetensors")
+    before = load_file(f"{default_base_model()}/model.safetensors")
+    name = next(k for k in after if k.endswith("encoder.layer.5.output.dense.weight"))
+    base_name = next(k for k in before if k.endswith("encoder.layer.5.output.dense.weight"))
+    assert not torch.equal(after[name], before[base_name])
+
+
+def test_it_beats_chance_clearly_on_a_separable_set(trained):
+    result, _, _ = trained
+    assert result.record["eval"]["accuracy"] >= 0.9
+    assert result.record["eval_source"].startswith("the dataset's test split")
+
+
+def test_it_writes_a_complete_model_folder_and_nothing_else(trained):
+    result, _, _ = trained
+    names = {p.name for p in result.output_dir.iterdir()}
+    assert {"model.safetensors", "config.json", "tokenizer.json", "metrics.json", "README.md"} <= names
+    siblings = {p.name for p in result.output_dir.parent.iterdir()}
+    assert siblings == {"export", "model"}  # no partial folder, checkpoints removed after success
+
+
+def test_it_records_provenance_counts_and_curves_in_the_card(trained):
+    result, dataset, _ = trained
+    record = json.loads((result.output_dir / "metrics.json").read_text())
+    assert record["provenance"]["export_id"] == 42 and record["provenance"]["job_id"] == 7
+    assert record["provenance"]["guideline_versions"] == MANIFEST["guideline_versions"]
+    assert len(record["provenance"]["manifest_sha256"]) == 64
+    assert record["counts"]["train_pairs"] == 48 and record["counts"]["eval_pairs"] == 16
+    assert record["counts"]["steps"] == 10 and record["config"]["max_length"] == 48
+    card = (result.output_dir / "README.md").read_text()
+    assert card.startswith("---\n") and "reward-model" in card
+    assert record["provenance"]["manifest_sha256"] in card and '"sha256": "' + "b" * 64 in card
+    assert "pairs_truncated" in card and "eval_accuracy_by_step" in card and '"learning_rate": 0.0001' in card
+
+
+def test_it_reports_progress_with_loss_and_eval_accuracy(trained):
+    _, _, logs = trained
+    steps = [step for step, total, _ in logs]
+    assert steps == sorted(steps) and logs[-1][1] == 10
+    assert any("loss" in entry for _, _, entry in logs)
+    assert any("eval_accuracy" in entry for _, _, entry in logs)
+
+
+def test_scoring_is_deterministic_in_input_order_and_equals_a_direct_forward_pass(trained):
+    result, dataset, _ = trained
+    pairs = load_pairs(dataset).test
+    first = score(result.output_dir, pairs, precision="fp32", batch_size=5)
+    again = score(result.output_dir, list(reversed(pairs)), precision="fp32", batch_size=3)
+    assert [r["reward_chosen"] for r in first.rows] == pytest.approx(
+        [r["reward_chosen"] for r in reversed(again.rows)], abs=1e-5)
+
+    tokenizer = AutoTokenizer.from_pretrained(result.output_dir)
+    model = AutoModelForSequenceClassification.from_pretrained(result.output_dir).eval()
+    with torch.inference_mode():
+        for pair, row in zip(pairs, first.rows):
+            for reply, key in ((pair.chosen, "reward_chosen"), (pair.rejected, "reward_rejected")):
+                ids = torch.tensor([tokenizer(pair.prompt, reply)["input_ids"]])
+                assert model(input_ids=ids).logits[0, 0].item() == pytest.approx(row[key], abs=1e-4)
+    summary = first.summary
+    assert summary["accuracy"] == pytest.approx(result.record["eval"]["accuracy"])
+    assert summary["model_provenance"]["export_id"] == 42
+    assert 0 <= summary["calibration_error"] <= 1
+
+
+def test_the_score_command_writes_one_line_per_pair(trained, tmp_path, capsys):
+    result, dataset, _ = trained
+    out = tmp_path / "scores.jsonl"
+    assert score_main(["--model", str(result.output_dir), "--pairs", str(dataset / "test.jsonl"),
+                       "--output", str(out)]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["index"] for r in rows] == list(range(16))
+    assert all(0 <= r["p_chosen"] <= 1 for r in rows)
+    assert '"accuracy"' in capsys.readouterr().out
+
+
+def test_it_refuses_to_score_with_a_model_that_is_not_a_reward_model(tmp_path):
+    with pytest.raises(ModelError, match="not a reward model"):
+        score(default_base_model(), [])
+    with pytest.raises(ModelError, match="no config.json"):
+        score(tmp_path, [])

@@ -33,10 +33,10 @@ SCORING_JOB_KIND = "scoring"
 # The form, the API and the command share these names; each maps to a TrainConfig field.
 CONFIG_FIELDS = {
     "base_model": str, "max_length": int, "batch_size": int, "learning_rate": float, "epochs": float,
-    "max_steps": int, "seed": int, "use_margin": bool, "eval_fraction": float,
+    "max_steps": int, "seed": int, "use_margin": bool, "eval_fraction": float, "save_steps": int,
 }
 LIMITS = {"max_length": (8, None), "batch_size": (1, 4096), "learning_rate": (0.0, 1.0), "epochs": (0.0, 1000.0),
-          "max_steps": (1, None), "seed": (0, 2**31 - 1), "eval_fraction": (0.0, 0.9)}
+          "max_steps": (1, None), "save_steps": (1, None), "seed": (0, 2**31 - 1), "eval_fraction": (0.0, 0.9)}
 LOGGED = ("loss", "eval_loss", "eval_accuracy", "learning_rate", "grad_norm", "epoch", "accuracy", "margin")
 
 
@@ -206,7 +206,7 @@ def training_job_run(job: Job, ctx) -> None:
         RewardModel.objects.create(
             job=job, project=job.project, path=str(out), export_job_id=job.params["source"].get("export"),
             dataset=job.params["dataset_path"], manifest_sha256=provenance.get("manifest_sha256") or "",
-            base_model=record["config"]["base_model"], guideline_versions=provenance.get("guideline_versions") or [],
+            base_model=record["config"]["base_model"], guideline_versions=_guideline_versions(job, provenance),
             counts={**record["counts"], "truncation": record["truncation"]}, eval_metrics=_finite(record["eval"]),
             curve=_finite(record["curve"]), created_at=clock.now(),
         )
@@ -244,6 +244,24 @@ def _provenance(job: Job) -> dict:
     if "export" in job.params["source"]:
         provenance["export_id"] = job.params["source"]["export"]
     return provenance
+
+
+def _guideline_versions(job: Job, provenance: dict) -> list[dict]:
+    """[{version, sha256, judgments?}]: from the export's manifest (which counts judgments per version),
+    else from whatever the dataset's manifest recorded (exports name the number "number" there)."""
+    listed = provenance.get("guideline_versions") or []
+    export_id = job.params["source"].get("export")
+    if export_id:
+        manifest = (Job.objects.filter(pk=export_id).values_list("result", flat=True).first() or {}).get("manifest", {})
+        listed = manifest.get("guideline_versions") or listed
+    versions = []
+    for entry in listed if isinstance(listed, list) else []:
+        if isinstance(entry, dict):
+            version = {"version": entry.get("version", entry.get("number")), "sha256": entry.get("sha256")}
+            if "judgments" in entry:
+                version["judgments"] = entry["judgments"]
+            versions.append(version)
+    return versions
 
 
 def _clean_logs(logs: dict) -> dict:

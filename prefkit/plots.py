@@ -97,6 +97,8 @@ def line_chart(series: list[Series], *, title: str, x_label: str = "", y_label: 
     if not xs and x_range is None:
         x_low, x_high = 0.0, 1.0
     frame = Frame(width, height, (x_low, x_high), _data_range(ys, y_range))
+    if len(series) > 1:
+        frame.margin["top"] = 44  # room for the legend row under the title, clear of the lines
     parts = [_open(width, height, title, _describe(series)), _axes(frame, x_label, y_label)]
     if reference is not None:
         y = frame.y(reference)
@@ -172,12 +174,12 @@ def _series(frame: Frame, s: Series, color: str) -> str:
 def _legend(series: list[Series], frame: Frame) -> str:
     if len(series) < 2:
         return ""
-    x, y = frame.margin["left"] + 8, frame.margin["top"] + 6
+    x, top = frame.margin["left"], 26
     out = ['<g class="legend" font-size="11">']
     for index, s in enumerate(series):
         color = s.color or PALETTE[index % len(PALETTE)]
-        top = y + index * 15
         out.append(f'<rect x="{x}" y="{top}" width="10" height="10" fill="{color}"/>'
                    f'<text x="{x + 14}" y="{top + 9}">{escape(s.name)}</text>')
+        x += 14 + 7 * len(s.name) + 16  # about 7 px per character at 11 px
     out.append("</g>")
     return "".join(out)

@@ -13,6 +13,7 @@
           if (doc.model_url) {
             var link = document.getElementById("model-link");
             link.querySelector("a").href = doc.model_url;
+            link.querySelector("a").textContent = "The trained reward model: provenance, metrics, scoring";
             link.hidden = false;
           }
         }

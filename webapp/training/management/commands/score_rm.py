@@ -1,5 +1,6 @@
 """manage.py score_rm: score pairs with a trained reward model (in-process, or --queue)."""
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -28,6 +29,8 @@ class Command(BaseCommand):
         parser.add_argument("--as-user", help="username recorded as the requester (must be a lead or admin)")
 
     def handle(self, *args, **opts):
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         model, model_path = None, None
         if opts["model"].isdigit():
             model = RewardModel.objects.filter(pk=int(opts["model"])).first()

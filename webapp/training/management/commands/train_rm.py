@@ -1,4 +1,5 @@
 """manage.py train_rm: the training page from the command line (in-process with a progress bar, or --queue)."""
+import os
 import sys
 import time
 from pathlib import Path
@@ -39,6 +40,9 @@ class Command(BaseCommand):
         parser.add_argument("--as-user", help="username recorded as the requester (must be a lead or admin)")
 
     def handle(self, *args, **opts):
+        # The progress bar is the output: no per-file loading bars or load reports from transformers.
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         project = get_project(opts["project"]) if opts["project"] else None
         values = {name: opts[name] for name in ("export", "dataset", *services.CONFIG_FIELDS)
                   if opts.get(name) is not None}

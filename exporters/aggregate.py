@@ -40,13 +40,10 @@ def _outcome(label: str) -> tuple[str | None, str | None]:
     return None, f"{label}_won"
 
 
-def majority(vote_list: list[JudgmentRecord]) -> tuple[str | None, str | None]:
-    """(winner, None) or (None, reason)."""
-    if not vote_list:
+def majority(tally: dict[str, int]) -> tuple[str | None, str | None]:
+    """(winner, None) or (None, reason), from {label: votes}."""
+    if not tally:
         return None, "no_votes_left"
-    tally: dict[str, int] = {}
-    for j in vote_list:
-        tally[j.choice] = tally.get(j.choice, 0) + 1
     top = max(tally.values())
     leaders = [label for label in LABELS if tally.get(label) == top]
     if len(leaders) > 1:

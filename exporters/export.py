@@ -203,7 +203,6 @@ def _rows(comparison: ComparisonRecord, judgments: list[JudgmentRecord], request
     if not counted and request.aggregate != "none":
         acc.drop_comparison("no_votes_left")
         return
-    rows = Rows(request.format, comparison)
     tally: dict[str, int] = {}
     for j in counted:
         tally[j.choice] = tally.get(j.choice, 0) + 1
@@ -213,10 +212,12 @@ def _rows(comparison: ComparisonRecord, judgments: list[JudgmentRecord], request
         return margin_for(j.strength, margins, j.judgment_id, request.scale)
 
     if request.format == "raw":
+        rows = Rows(request.format, comparison)
         for j in counted:
             yield rows.raw(j, margin(j) if j.choice in ("a", "b") else None, tally[j.choice] / n)
         return
     if request.aggregate == "none":
+        rows = Rows(request.format, comparison)
         for j in counted:
             if j.choice == "both_bad":
                 acc.drop_judgments("both_bad", 1)
@@ -226,14 +227,14 @@ def _rows(comparison: ComparisonRecord, judgments: list[JudgmentRecord], request
     if ds is not None:
         winner, reason = ds.decide(comparison.comparison_id)
     else:
-        winner, reason = majority(counted)
+        winner, reason = majority(tally)
     if winner is None:
         acc.drop_comparison(reason)
         return
     # Margin: mean over the winner's backers who gave a strength (an unknown strength is not "weakest").
     backing = [margin(j) for j in counted if j.choice == winner and j.strength is not None]
     mean_margin = sum(backing) / len(backing) if backing else 0.0
-    yield rows.preference(winner, mean_margin, tally.get(winner, 0) / n,
+    yield Rows(request.format, comparison).preference(winner, mean_margin, tally.get(winner, 0) / n,
                           [j.judgment_id for j in counted])
 
 

@@ -2,6 +2,7 @@
 
 Nothing here imports Django, Celery or webapp (an import-linter contract and a test enforce it),
 so any layer can use it without settings: import-file parsing (formats), Markdown rendering and
-sanitizing (rendering), guideline diffs (diff), canonical-JSON hashing (hashing) and the rater
-pseudonym rule (pseudonyms). Limits that the webapp configures are passed in as arguments.
+sanitizing (rendering), guideline diffs (diff), canonical-JSON hashing (hashing), the rater
+pseudonym rule (pseudonyms) and agreement / bias statistics over numpy arrays (agreement). Limits
+that the webapp configures are passed in as arguments.
 """

@@ -23,6 +23,6 @@ def test_the_editable_install_is_silent(tmp_path):
     assert result.returncode == 0, result.stderr
     noise = [line for line in (result.stdout + result.stderr).splitlines() if not MACHINE_NOISE.match(line)]
     assert noise == [], "\n".join(noise)
-    check = subprocess.run([str(venv_python), "-c", "import importlib.util as u, exporters; assert u.find_spec('webapp')"],
+    check = subprocess.run([str(venv_python), "-c", "import importlib.util as u; assert all(u.find_spec(p) for p in ('webapp', 'exporters', 'rm_training', 'prefkit'))"],
                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert check.returncode == 0, check.stderr

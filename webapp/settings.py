@@ -41,12 +41,14 @@ INSTALLED_APPS = [
     "webapp.exports",
     "webapp.training",
     "webapp.raters",
+    "webapp.labelstudio",
     "webapp.lead",
     "webapp.demo",
 ]
 
 MIDDLEWARE = [
     "webapp.core.middleware.RequestContextMiddleware",
+    "webapp.core.middleware.MethodNotAllowedMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -163,7 +165,15 @@ WB_AUDIT_DISABLED_FOR_BENCHMARK = env_bool("WB_AUDIT_DISABLED_FOR_BENCHMARK", Fa
 WB_TOKEN_CACHE_SECONDS = env_int("WB_TOKEN_CACHE_SECONDS", 10)
 WB_LOGIN_MAX_FAILURES = env_int("WB_LOGIN_MAX_FAILURES", 5)
 WB_LOGIN_WINDOW_SECONDS = env_int("WB_LOGIN_WINDOW_SECONDS", 900)
-DATA_UPLOAD_MAX_MEMORY_SIZE = WB_MAX_IMPORT_BYTES
+# Request bodies: JSON API calls (a judgment needs a few kB), page forms (a guideline of up to
+# 200,000 characters, URL-encoded), and only the import upload gets WB_MAX_IMPORT_BYTES, streamed
+# to a temporary file. Over a limit: 413 (JSON on the API, a page in the browser).
+WB_MAX_JSON_BODY_BYTES = env_int("WB_MAX_JSON_BODY_BYTES", 64 * 1024)
+WB_MAX_FORM_BYTES = env_int("WB_MAX_FORM_BYTES", 4 * 1024 * 1024)
+# How much of a refused body is read and thrown away, so the client sees the 413 (not a reset).
+WB_MAX_DRAIN_BYTES = env_int("WB_MAX_DRAIN_BYTES", 2 * WB_MAX_IMPORT_BYTES)
+DATA_UPLOAD_MAX_MEMORY_SIZE = WB_MAX_FORM_BYTES
+FILE_UPLOAD_HANDLERS = ["webapp.core.uploads.NoFileUploadHandler"]  # the import views choose their own
 
 # Jobs (webapp/runs): a running job's worker writes a heartbeat every WB_JOB_HEARTBEAT_SECONDS; the
 # sweeper (every WB_JOB_SWEEP_SECONDS) re-queues a job silent for WB_JOB_STALE_SECONDS (its worker

@@ -1,25 +1,11 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from webapp import ninja_api, openapi
-from webapp.comparisons import api as comparisons_api
-from webapp.guidelines import api as guidelines_api
+from webapp.api import api as json_api
+from webapp.core.api import api_not_found
 from webapp.raters import views as rater_views
 
-api = [
-    path("api/v1/", ninja_api.api.urls),  # routers of webapp/<app>/api.py; the rest below
-    path("api/v1/openapi.json", openapi.openapi_json, name="api-openapi"),
-    path("api/v1/projects", comparisons_api.project_list, name="api-projects"),
-    path("api/v1/projects/<slug:slug>/guideline", guidelines_api.guideline_current, name="api-guideline"),
-    path("api/v1/projects/<slug:slug>/guideline/acknowledge", guidelines_api.guideline_acknowledge, name="api-guideline-ack"),
-    path("api/v1/projects/<slug:slug>/assignments/next", comparisons_api.assignment_next, name="api-next"),
-    path("api/v1/assignments/<int:assignment_id>/judgment", comparisons_api.judgment_submit, name="api-judgment"),
-    path("api/v1/assignments/<int:assignment_id>/skip", comparisons_api.assignment_skip, name="api-skip"),
-    path("api/v1/projects/<slug:slug>/imports", comparisons_api.import_create, name="api-imports"),
-    path("api/v1/projects/<slug:slug>/judgments/imports", comparisons_api.judgment_import_create,
-         name="api-judgment-imports"),
-    path("api/v1/imports/<int:import_id>", comparisons_api.import_detail, name="api-import-detail"),
-]
+api = [path("api/v1/", json_api.urls), re_path(r"^api/(?P<unmatched>[\s\S]*)\Z", api_not_found)]
 
 pages = [
     path("", rater_views.home, name="home"),
@@ -30,6 +16,7 @@ pages = [
     path("p/<slug:slug>/mine/", rater_views.my_judgments, name="my-judgments"),
     path("p/<slug:slug>/quiz/", rater_views.quiz_page, name="quiz"),
     path("", include("webapp.lead.urls")),
+    path("", include("webapp.labelstudio.urls")),
     path("", include("webapp.comparisons.urls")),
     path("", include("webapp.runs.urls")),
     path("", include("webapp.exports.urls")),
@@ -38,3 +25,7 @@ pages = [
 ]
 
 urlpatterns = api + pages
+
+# Django answers a body over DATA_UPLOAD_MAX_MEMORY_SIZE (or a refused file part) with a 400;
+# this handler makes it the 413 page it is, and other 400s a readable page.
+handler400 = "webapp.core.views.bad_request"

@@ -41,7 +41,7 @@ def test_the_api_names_the_bad_field_and_queues_nothing(judged, tokens):
     cases = [
         ({"format": "dpo"}, "format"),
         ({"format": "raw", "aggregate": "majority"}, "aggregate"),
-        ({"format": "raw", "origin": ["mars"]}, "origin.0"),
+        ({"format": "raw", "origin": ["mars"]}, "origin"),
         ({"format": "raw", "colour": "blue"}, "colour"),
         ({"format": "raw", "guideline_versions": [9]}, "guideline_versions"),
         ({"format": "raw", "min_judgments": 5}, "filters"),

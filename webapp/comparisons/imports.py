@@ -31,10 +31,13 @@ EMPTY_TURN_HTML = '<p class="empty-turn"><em>(empty: nothing was said in this tu
 
 
 @transaction.atomic
-def import_request(*, project, data: bytes, file_name: str, actor, skip_invalid: bool = False,
+def import_request(*, project, data: bytes | memoryview, file_name: str, actor, skip_invalid: bool = False,
                    kind: str = ImportBatch.Kind.COMPARISONS, source: str = "") -> ImportBatch:
     """Store an upload as a batch with a queued job; a worker imports it (see import_job_run). `kind`
-    says whether the file holds comparisons or judgments made elsewhere (then `source` names where)."""
+    says whether the file holds comparisons or judgments made elsewhere (then `source` names where).
+
+    `data` may be a buffer mapped from the uploaded file (webapp.core.uploads), so a large upload
+    is not copied onto the heap on its way to the database."""
     check_size(len(data), file_name)
     job = job_create(kind=IMPORT_JOB_KIND, project=project, actor=actor, params={"file_name": file_name[:255]})
     batch = ImportBatch.objects.create(

@@ -186,7 +186,8 @@ def _validate_answer(*, project, choice, strength, rationale, flags, active_ms) 
     if len(rationale) > MAX_RATIONALE_CHARS:
         raise ValidationFailed(f"rationale is {len(rationale)} characters; the limit is {MAX_RATIONALE_CHARS}", field="rationale")
     known_flags = set(Judgment.Flag.values)
-    if not isinstance(flags, list) or any(f not in known_flags for f in flags) or len(set(flags)) != len(flags):
+    if (not isinstance(flags, list) or not all(isinstance(f, str) and f in known_flags for f in flags)
+            or len(set(flags)) != len(flags)):
         raise ValidationFailed(f"flags must be a list of distinct values from {sorted(known_flags)}", field="flags")
     if active_ms is not None and (not isinstance(active_ms, int) or isinstance(active_ms, bool) or not 0 <= active_ms <= MAX_ACTIVE_MS):
         raise ValidationFailed("active_ms must be a whole number of milliseconds", field="active_ms")

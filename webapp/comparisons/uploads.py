@@ -4,12 +4,12 @@ from pathlib import Path
 
 from django.conf import settings
 
-from webapp.core.errors import ValidationFailed
+from webapp.core.errors import PayloadTooLarge
 
 
 def check_size(size: int, file_name: str) -> None:
     if size > settings.WB_MAX_IMPORT_BYTES:
-        raise ValidationFailed(f"{file_name}: {size} bytes; the limit is {settings.WB_MAX_IMPORT_BYTES} (WB_MAX_IMPORT_BYTES)")
+        raise PayloadTooLarge(f"{file_name}: {size} bytes; the limit is {settings.WB_MAX_IMPORT_BYTES} (WB_MAX_IMPORT_BYTES)")
 
 
 def file_digest(path: Path) -> tuple[int, str]:

@@ -22,6 +22,21 @@ class ValidationFailed(DomainError):
     code = "invalid"
 
 
+class Unauthenticated(DomainError):
+    status = 401
+    code = "unauthenticated"
+
+
+class CsrfFailed(DomainError):
+    status = 403
+    code = "csrf_failed"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "too_large"
+
+
 class NotFound(DomainError):
     status = 404
     code = "not_found"

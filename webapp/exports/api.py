@@ -6,7 +6,8 @@ from pydantic import ConfigDict
 
 from webapp.exports import services
 from webapp.projects.selectors import project_for_lead
-from webapp.runs.api import ERRORS, ErrorOut, JobOut, job_payload
+from webapp.core.api import SlugPath, error_responses
+from webapp.runs.api import JobOut, job_payload
 
 router = Router(tags=["exports"])
 
@@ -32,10 +33,10 @@ class ExportIn(Schema):
     rounds: Literal["current", "all"] | None = None
 
 
-@router.post("/projects/{slug}/exports", response={202: JobOut, 400: ErrorOut, **ERRORS},
+@router.post("/projects/{slug}/exports", response={202: JobOut, **error_responses(403, 404)},
              summary="Request an export; it runs as a job (poll GET /api/v1/jobs/{id})")
-def export_create(request, slug: str, body: ExportIn):
+def export_create(request, slug: SlugPath, payload: ExportIn):
     project = project_for_lead(slug=slug, user=request.auth)
-    values = body.model_dump(exclude_none=True)
+    values = payload.model_dump(exclude_none=True)
     job = services.export_request(project=project, actor=request.auth, values=values)
     return Status(202, job_payload(job))

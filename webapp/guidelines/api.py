@@ -1,12 +1,43 @@
-from webapp.accounts.api_auth import api_view, json_body
-from webapp.core.errors import NotFound, ValidationFailed
+"""/api/v1/projects/{slug}/guideline: read and acknowledge the current guideline version."""
+from typing import Annotated
+
+from ninja import Field, Router, Schema
+from pydantic import StrictInt
+
+from webapp.core.api import INT64_MAX, SlugPath, error_responses
+from webapp.core.errors import NotFound
 from webapp.guidelines import services
 from webapp.guidelines.selectors import current_version_with_ack
 from webapp.projects.selectors import project_for_member
 
+router = Router(tags=["guidelines"])
 
-@api_view(("GET",))
-def guideline_current(request, user, slug):
+
+class GuidelineOut(Schema):
+    project: str
+    version: int
+    sha256: str
+    markdown: str
+    change_note: str
+    published_at: str = Field(json_schema_extra={"format": "date-time"})
+    acknowledged: bool
+
+
+class AcknowledgeIn(Schema):
+    version: Annotated[StrictInt, Field(ge=1, le=INT64_MAX, description="the version number you read")]
+
+
+class AcknowledgeOut(Schema):
+    project: str
+    version: int
+    acknowledged_at: str = Field(json_schema_extra={"format": "date-time"})
+
+
+@router.get("/projects/{slug:slug}/guideline", response={200: GuidelineOut, **error_responses(401, 404)},
+            operation_id="guidelineCurrent", summary="The project's current guideline version",
+            description="404: unknown project, not a member, or no guideline published yet.")
+def guideline_current(request, slug: SlugPath):
+    user = request.auth
     project = project_for_member(slug=slug, user=user)
     version = current_version_with_ack(project_id=project.pk, user=user)
     if version is None:
@@ -18,11 +49,12 @@ def guideline_current(request, user, slug):
     }
 
 
-@api_view(("POST",))
-def guideline_acknowledge(request, user, slug):
+@router.post("/projects/{slug:slug}/guideline/acknowledge",
+             response={200: AcknowledgeOut, **error_responses(400, 401, 403, 404, 409, 413)},
+             operation_id="guidelineAcknowledge", summary="Acknowledge the current guideline version",
+             description="409 when that version is not the current one.")
+def guideline_acknowledge(request, slug: SlugPath, payload: AcknowledgeIn):
+    user = request.auth
     project = project_for_member(slug=slug, user=user)
-    number = json_body(request).get("version")
-    if not isinstance(number, int) or isinstance(number, bool):
-        raise ValidationFailed("send the version number you read, e.g. {\"version\": 2}", field="version")
-    ack = services.guideline_acknowledge(user=user, project=project, number=number)
-    return {"project": project.slug, "version": number, "acknowledged_at": ack.at.isoformat()}
+    ack = services.guideline_acknowledge(user=user, project=project, number=payload.version)
+    return {"project": project.slug, "version": payload.version, "acknowledged_at": ack.at.isoformat()}

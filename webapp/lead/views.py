@@ -2,14 +2,16 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from webapp.comparisons.imports import import_request
 from webapp.comparisons.models import Assignment, Comparison, ImportBatch, Judgment
 from webapp.comparisons.selectors import project_progress, requeue_candidates
 from webapp.comparisons.services import comparisons_requeue
-from webapp.core.errors import DomainError, ValidationFailed
-from webapp.core.views import domain_errors_as_pages
+from webapp.core.api import checked_text
+from webapp.core.errors import DomainError, PayloadTooLarge, ValidationFailed
+from webapp.core.uploads import refuse_oversized_upload, uploaded_file, use_import_upload_handlers
+from webapp.core.views import domain_errors_as_pages, too_large_page
 from webapp.guidelines.models import GuidelineVersion, Quiz
 from webapp.comparisons.quiz import quiz_set
 from webapp.projects.selectors import project_for_lead, role_of
@@ -29,10 +31,23 @@ def lead_project(request, slug):
     })
 
 
+@csrf_exempt  # checked below, once the upload handlers are set (Django reads the body to check)
 @login_required
-@require_POST
-@domain_errors_as_pages
 def lead_import(request, slug):
+    """POST a file to import; a GET (a reload, a bookmark) goes to the project page."""
+    if request.method != "POST":
+        return redirect("lead-project", slug=slug)
+    try:
+        refuse_oversized_upload(request)
+    except PayloadTooLarge as error:
+        return too_large_page(request, error)
+    use_import_upload_handlers(request)
+    return _lead_import_checked(request, slug)
+
+
+@csrf_protect
+@domain_errors_as_pages
+def _lead_import_checked(request, slug):
     project = project_for_lead(slug=slug, user=request.user)
     upload = request.FILES.get("file")
     if upload is None:
@@ -42,9 +57,11 @@ def lead_import(request, slug):
         kind = request.POST.get("kind", ImportBatch.Kind.COMPARISONS)
         if kind not in ImportBatch.Kind.values:
             raise ValidationFailed("kind must be comparisons or judgments", field="kind")
-        batch = import_request(project=project, data=upload.read(), file_name=upload.name, actor=request.user,
-                               skip_invalid=bool(request.POST.get("skip_invalid")), kind=kind,
-                               source=request.POST.get("source", "").strip())
+        source = checked_text(request.POST.get("source", "").strip(), "source", max_length=200)
+        with uploaded_file(upload).buffer() as data:
+            batch = import_request(project=project, data=data, file_name=checked_text(upload.name, "file"),
+                                   actor=request.user, skip_invalid=bool(request.POST.get("skip_invalid")),
+                                   kind=kind, source=source)
     except DomainError as error:
         messages.error(request, str(error))
     else:

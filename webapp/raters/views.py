@@ -36,8 +36,9 @@ def login_view(request):
     return redirect(target if target.startswith("/") and not target.startswith("//") else "home")
 
 
-@require_http_methods(["POST"])
 def logout_view(request):
+    if request.method != "POST":  # a GET must not log out (no CSRF check); show where to go
+        return redirect("home")
     logout(request)
     return redirect("login")
 

@@ -1,6 +1,9 @@
 """JSON API for jobs: status, cancel, authenticated file download (django-ninja router)."""
-from ninja import Router, Schema
+from typing import Annotated
 
+from ninja import Path, Router, Schema
+
+from webapp.core.api import RowId, error_responses
 from webapp.runs import selectors, services, views
 
 router = Router(tags=["jobs"])
@@ -42,13 +45,7 @@ class JobOut(Schema):
     url: str
 
 
-class ErrorOut(Schema):
-    error: str
-    detail: str
-    field: str | None = None
-
-
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+ERRORS = error_responses(403, 404)
 
 
 def job_payload(job) -> dict:
@@ -56,13 +53,13 @@ def job_payload(job) -> dict:
 
 
 @router.get("/jobs/{job_id}", response={200: JobOut, **ERRORS}, summary="A job's state, progress and files")
-def job_get(request, job_id: int):
+def job_get(request, job_id: Annotated[RowId, Path()]):
     return job_payload(selectors.job_for_lead(job_id=job_id, user=request.auth))
 
 
-@router.post("/jobs/{job_id}/cancel", response={200: JobOut, 409: ErrorOut, **ERRORS},
+@router.post("/jobs/{job_id}/cancel", response={200: JobOut, **error_responses(403, 404, 409)},
              summary="Cancel a queued or running job (it stops at its next step and leaves no files)")
-def job_cancel(request, job_id: int):
+def job_cancel(request, job_id: Annotated[RowId, Path()]):
     job = selectors.job_for_lead(job_id=job_id, user=request.auth)
     services.job_cancel(job_id=job.pk, actor=request.auth)
     job.refresh_from_db()
@@ -71,6 +68,6 @@ def job_cancel(request, job_id: int):
 
 @router.get("/jobs/{job_id}/artifacts/{path:name}", response={200: None, **ERRORS},
             summary="Download one of a job's files (audited)")
-def job_artifact(request, job_id: int, name: str):
+def job_artifact(request, job_id: Annotated[RowId, Path()], name: str):
     artifact = selectors.artifact_for_lead(job_id=job_id, name=name, user=request.auth)
     return views.artifact_response(artifact, request.auth)

@@ -29,12 +29,13 @@ from typing import Callable
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never download anything at run time
 
 from datasets import Dataset
-from transformers import (AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, PrinterCallback,
+from transformers import (AutoModelForSequenceClassification, AutoTokenizer, PrinterCallback,
                           TrainerCallback)
 from trl import RewardConfig, RewardTrainer
 
 from . import metrics
 from .card import curve_summary, render_card
+from .checks import BaseModelError, check_base_model, first_line
 from .config import TrainConfig
 from .data import DatasetError, Pair, PairSet, load_pairs, manifest_provenance
 from .device import cuda_available, set_threads, use_bf16
@@ -136,18 +137,9 @@ def split_for_eval(pairs: PairSet, config: TrainConfig) -> tuple[list[Pair], lis
 def load_base(config: TrainConfig):
     """Load tokenizer and a one-output classifier from the base, offline; check the max length fits."""
     try:
-        base_config = AutoConfig.from_pretrained(config.base_model)
-    except (OSError, ValueError) as error:
-        raise TrainError(f"base model {config.base_model!r} cannot be loaded: {first_line(error)}") from None
-    labels = getattr(base_config, "num_labels", 1)
-    architectures = getattr(base_config, "architectures", None) or []
-    if any(a.endswith("ForSequenceClassification") for a in architectures) and labels != 1:
-        raise TrainError(f"base model {config.base_model!r} is a classifier with {labels} outputs, not a reward "
-                         f"model or a bare encoder; pick a model with one output or none")
-    limit = getattr(base_config, "max_position_embeddings", None) or getattr(base_config, "n_positions", None)
-    if limit and config.max_length > limit:
-        raise TrainError(f"max_length {config.max_length} is beyond what {config.base_model!r} supports "
-                         f"({limit} positions)")
+        check_base_model(config.base_model, config.max_length)
+    except BaseModelError as error:
+        raise TrainError(str(error)) from None
     try:
         tokenizer = AutoTokenizer.from_pretrained(config.base_model)
         model = AutoModelForSequenceClassification.from_pretrained(config.base_model, num_labels=1)
@@ -157,10 +149,6 @@ def load_base(config: TrainConfig):
         tokenizer.pad_token = tokenizer.eos_token
     model.config.pad_token_id = tokenizer.pad_token_id
     return model, tokenizer
-
-
-def first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def encode_dataset(encoder: PairEncoder, pairs: list[Pair], *, use_margin: bool):

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "webapp.runs",
     "webapp.comparisons",
     "webapp.exports",
+    "webapp.training",
     "webapp.raters",
     "webapp.labelstudio",
     "webapp.lead",
@@ -185,6 +186,9 @@ WB_JOB_RESEND_SECONDS = env_int("WB_JOB_RESEND_SECONDS", 120)
 WB_JOB_MAX_ATTEMPTS = env_int("WB_JOB_MAX_ATTEMPTS", 3)
 # Export files: one folder per job under here.
 WB_EXPORT_DIR = Path(env_str("WB_EXPORT_DIR", str(VAR_DIR / "exports")))
+# Reward models (one folder per training job) and scoring outputs (one folder per scoring job).
+WB_MODEL_DIR = Path(env_str("WB_MODEL_DIR", str(VAR_DIR / "models")))
+WB_SCORE_DIR = Path(env_str("WB_SCORE_DIR", str(VAR_DIR / "scores")))
 
 # --- Celery ---------------------------------------------------------------
 # The host part means nothing to the filesystem transport, but without one kombu warns at every connection.
@@ -205,6 +209,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "polling_interval": 0.2,
     }
 CELERY_TASK_DEFAULT_QUEUE = env_str("WB_CELERY_QUEUE", "celery")
+# Training and scoring run on their own queue, so an import or export never waits behind a training run.
+# A worker started without -Q consumes both queues below (the demo's, the tests'); a deployment can give
+# training its own machine: `celery -A webapp worker -Q training` there, `-Q celery` elsewhere.
+# (Tests name both queues after their run, so helpers sharing one Redis never take each other's jobs.)
+WB_TRAINING_QUEUE = env_str("WB_TRAINING_QUEUE", "training" if CELERY_TASK_DEFAULT_QUEUE == "celery"
+                            else f"{CELERY_TASK_DEFAULT_QUEUE}_training")
+from kombu import Queue  # noqa: E402 - Celery settings only
+
+CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(WB_TRAINING_QUEUE))
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -23,6 +23,7 @@ pages = [
     path("", include("webapp.comparisons.urls")),
     path("", include("webapp.runs.urls")),
     path("", include("webapp.exports.urls")),
+    path("", include("webapp.training.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,0 +1,185 @@
+"""Small server-side charts as inline SVG strings: no JavaScript, no CDN, nothing to download.
+
+Pages put the string straight into their HTML (it is built here with every text escaped), and the
+same call draws a training curve or a diagnostics plot:
+
+    line_chart([Series("loss", [(1, 0.69), (2, 0.61)])], title="Training loss", x_label="step")
+
+Each chart is an <svg role="img"> with a <title> and a <desc> that lists the data, so a screen reader
+(and a test) can read what is drawn.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from html import escape
+
+# Colour-blind-safe palette (Okabe–Ito), in the order series take them.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+
+
+@dataclass
+class Series:
+    name: str
+    points: list[tuple[float, float]]
+    color: str | None = None
+    markers: bool = False  # draw a dot at each point (sparse series such as evaluations)
+    dashed: bool = False
+
+
+@dataclass
+class Frame:
+    """The plotting area and the data ranges it maps."""
+
+    width: int
+    height: int
+    x_range: tuple[float, float]
+    y_range: tuple[float, float]
+    margin: dict = field(default_factory=lambda: {"left": 56, "right": 16, "top": 30, "bottom": 42})
+
+    def x(self, value: float) -> float:
+        low, high = self.x_range
+        span = self.width - self.margin["left"] - self.margin["right"]
+        return self.margin["left"] + (value - low) / (high - low) * span
+
+    def y(self, value: float) -> float:
+        low, high = self.y_range
+        span = self.height - self.margin["top"] - self.margin["bottom"]
+        return self.height - self.margin["bottom"] - (value - low) / (high - low) * span
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round tick values (1, 2, 2.5 or 5 times a power of ten) covering [low, high]."""
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        return [low]
+    raw = (high - low) / max(count - 1, 1)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first = math.ceil(low / step - 1e-9) * step
+    ticks, value = [], first
+    while value <= high + step * 1e-9:
+        ticks.append(round(value, 12))
+        value += step
+    return ticks
+
+
+def _label(value: float) -> str:
+    if value == int(value) and abs(value) < 1e6:
+        return str(int(value))
+    return f"{value:.3g}"
+
+
+def _data_range(values: list[float], fixed: tuple[float, float] | None) -> tuple[float, float]:
+    if fixed is not None:
+        return fixed
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return (0.0, 1.0)
+    low, high = min(finite), max(finite)
+    if high == low:
+        pad = abs(low) * 0.1 or 1.0
+        return (low - pad, high + pad)
+    pad = (high - low) * 0.05
+    return (low - pad, high + pad)
+
+
+def line_chart(series: list[Series], *, title: str, x_label: str = "", y_label: str = "",
+               width: int = 480, height: int = 260, y_range: tuple[float, float] | None = None,
+               x_range: tuple[float, float] | None = None, reference: float | None = None,
+               empty_text: str = "no data yet") -> str:
+    """Return an SVG line chart of `series` (x, y points). `reference` draws a dotted horizontal line
+    (e.g. chance accuracy 0.5). With no points at all it draws the axes and `empty_text`."""
+    points = [p for s in series for p in s.points if math.isfinite(p[1])]
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    if reference is not None:
+        ys = ys + [reference]
+    x_low, x_high = _data_range(xs, x_range)
+    if not xs and x_range is None:
+        x_low, x_high = 0.0, 1.0
+    frame = Frame(width, height, (x_low, x_high), _data_range(ys, y_range))
+    if len(series) > 1:
+        frame.margin["top"] = 44  # room for the legend row under the title, clear of the lines
+    parts = [_open(width, height, title, _describe(series)), _axes(frame, x_label, y_label)]
+    if reference is not None:
+        y = frame.y(reference)
+        parts.append(f'<line class="reference" x1="{frame.margin["left"]}" x2="{width - frame.margin["right"]}" '
+                     f'y1="{y:.1f}" y2="{y:.1f}" stroke="#777" stroke-dasharray="2 3"/>')
+    if not points:
+        parts.append(f'<text x="{width / 2:.0f}" y="{height / 2:.0f}" text-anchor="middle" fill="#666" '
+                     f'font-size="13">{escape(empty_text)}</text>')
+    for index, s in enumerate(series):
+        parts.append(_series(frame, s, s.color or PALETTE[index % len(PALETTE)]))
+    parts.append(_legend(series, frame))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _open(width: int, height: int, title: str, description: str) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" '
+            f'width="{width}" height="{height}" font-family="system-ui, sans-serif">'
+            f'<title>{escape(title)}</title><desc>{escape(description)}</desc>'
+            f'<rect width="{width}" height="{height}" fill="#fff"/>'
+            f'<text x="{width / 2:.0f}" y="18" text-anchor="middle" font-size="14" font-weight="600">'
+            f'{escape(title)}</text>')
+
+
+def _describe(series: list[Series], limit: int = 40) -> str:
+    """The data in words, for assistive technology: each series with (up to `limit`) points."""
+    described = []
+    for s in series:
+        shown = s.points[-limit:]
+        text = ", ".join(f"{_label(x)}: {y:.4g}" for x, y in shown)
+        more = f" (last {limit} of {len(s.points)})" if len(s.points) > limit else ""
+        described.append(f"{s.name}{more}: {text or 'no points'}")
+    return "; ".join(described)
+
+
+def _axes(frame: Frame, x_label: str, y_label: str) -> str:
+    m, w, h = frame.margin, frame.width, frame.height
+    out = [f'<g class="axes" font-size="11" fill="#333">',
+           f'<line x1="{m["left"]}" y1="{h - m["bottom"]}" x2="{w - m["right"]}" y2="{h - m["bottom"]}" stroke="#333"/>',
+           f'<line x1="{m["left"]}" y1="{m["top"]}" x2="{m["left"]}" y2="{h - m["bottom"]}" stroke="#333"/>']
+    for tick in nice_ticks(*frame.y_range):
+        y = frame.y(tick)
+        out.append(f'<line x1="{m["left"]}" x2="{w - m["right"]}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>'
+                   f'<text x="{m["left"] - 6}" y="{y + 4:.1f}" text-anchor="end">{_label(tick)}</text>')
+    for tick in nice_ticks(*frame.x_range, count=6):
+        x = frame.x(tick)
+        out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{h - m["bottom"]}" y2="{h - m["bottom"] + 4}" stroke="#333"/>'
+                   f'<text x="{x:.1f}" y="{h - m["bottom"] + 16}" text-anchor="middle">{_label(tick)}</text>')
+    if x_label:
+        out.append(f'<text x="{(m["left"] + w - m["right"]) / 2:.0f}" y="{h - 6}" text-anchor="middle">'
+                   f'{escape(x_label)}</text>')
+    if y_label:
+        cy = (m["top"] + h - m["bottom"]) / 2
+        out.append(f'<text transform="translate(14 {cy:.0f}) rotate(-90)" text-anchor="middle">{escape(y_label)}</text>')
+    out.append("</g>")
+    return "".join(out)
+
+
+def _series(frame: Frame, s: Series, color: str) -> str:
+    finite = [(x, y) for x, y in s.points if math.isfinite(y)]
+    if not finite:
+        return ""
+    coords = " ".join(f"{frame.x(x):.1f},{frame.y(y):.1f}" for x, y in finite)
+    dash = ' stroke-dasharray="6 4"' if s.dashed else ""
+    out = [f'<g class="series" data-name="{escape(s.name)}" data-points="{len(finite)}">',
+           f'<polyline points="{coords}" fill="none" stroke="{color}" stroke-width="2"{dash}/>']
+    if s.markers or len(finite) == 1:
+        out += [f'<circle cx="{frame.x(x):.1f}" cy="{frame.y(y):.1f}" r="3" fill="{color}"/>' for x, y in finite]
+    out.append("</g>")
+    return "".join(out)
+
+
+def _legend(series: list[Series], frame: Frame) -> str:
+    if len(series) < 2:
+        return ""
+    x, top = frame.margin["left"], 26
+    out = ['<g class="legend" font-size="11">']
+    for index, s in enumerate(series):
+        color = s.color or PALETTE[index % len(PALETTE)]
+        out.append(f'<rect x="{x}" y="{top}" width="10" height="10" fill="{color}"/>'
+                   f'<text x="{x + 14}" y="{top + 9}">{escape(s.name)}</text>')
+        x += 14 + 7 * len(s.name) + 16  # about 7 px per character at 11 px
+    out.append("</g>")
+    return "".join(out)

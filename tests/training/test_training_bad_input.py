@@ -1,0 +1,94 @@
+"""Bad input fails before any training step, with the reason in the form, the command or the job,
+and leaves no job folder and no model behind."""
+import json
+import shutil
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from rm_training.config import default_base_model
+from tests.conftest import PASSWORD
+from tests.training.conftest import TINY, build_export
+from webapp.runs.models import Job
+from webapp.runs.services import job_run
+from webapp.training import services
+from webapp.training.models import RewardModel
+
+
+def _post(world, **fields):
+    client = Client()
+    assert client.login(username="carol", password=PASSWORD)
+    values = {"export": world.export.pk, **{k: str(v) for k, v in TINY.items()}, **fields}
+    return client.post(f"/lead/{world.project.slug}/train/", values)
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"base_model": "/no/such/model"}, "base model '/no/such/model' cannot be loaded"),
+    ({"max_length": "1024"}, "max_length 1024 is beyond"),
+    ({"learning_rate": "fast"}, "learning_rate must be a number"),
+    ({"batch_size": "0"}, "batch_size must be between 1 and 4096"),
+    ({"export": "99999"}, "there is no export 99999 of project demo"),
+])
+def test_the_form_names_what_is_wrong_and_queues_nothing(exported, fields, message):
+    response = _post(exported, **fields)
+    assert response.status_code == 400
+    assert message in response.content.decode().replace("&#x27;", "'")
+    assert not Job.objects.filter(kind="training").exists()
+
+
+def test_a_raw_export_is_refused(db):
+    world = build_export(format="raw")
+    response = _post(world)
+    assert response.status_code == 400 and "raw format" in response.content.decode()
+
+
+def test_raters_cannot_train(exported):
+    client = Client()
+    assert client.login(username="alice", password=PASSWORD)
+    assert client.get(f"/lead/{exported.project.slug}/train/").status_code in (403, 404)
+
+
+def test_a_dataset_with_a_missing_field_is_named_by_line(exported, tmp_path):
+    data = tmp_path / "pairs.jsonl"
+    data.write_text(json.dumps({"prompt": "p", "chosen": "a", "rejected": "b"}) + "\n"
+                    + json.dumps({"prompt": "p", "chosen": "a"}) + "\n")
+    with pytest.raises(CommandError, match=r"pairs.jsonl, line 2: missing field 'rejected'"):
+        call_command("train_rm", "--dataset", str(data), "--max-steps", "1")
+    assert not Job.objects.filter(kind="training").exists()
+
+
+def test_an_empty_test_split_is_refused(exported, tmp_path):
+    folder = tmp_path / "ds"
+    shutil.copytree(exported.export_dir, folder)
+    (folder / "test.jsonl").write_text("")
+    with pytest.raises(CommandError, match="the test split is empty"):
+        call_command("train_rm", "--dataset", str(folder), "--max-steps", "1")
+
+
+def test_an_output_folder_in_use_is_refused_and_kept(exported, tmp_path):
+    out = tmp_path / "taken"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    with pytest.raises(CommandError, match="exists and is not an empty folder"):
+        call_command("train_rm", "--export", str(exported.export.pk), "--output", str(out), "--max-steps", "1")
+    assert (out / "keep.txt").read_text() == "mine" and not Job.objects.filter(kind="training").exists()
+
+
+def test_scoring_refuses_a_folder_that_is_not_a_reward_model(exported, tmp_path):
+    pairs = exported.export_dir / "test.jsonl"
+    with pytest.raises(CommandError, match="not a reward model"):
+        call_command("score_rm", "--model", default_base_model(), "--pairs", str(pairs))
+    with pytest.raises(CommandError, match="not a model folder"):
+        call_command("score_rm", "--model", str(tmp_path), "--pairs", str(pairs))
+    assert not Job.objects.filter(kind="scoring").exists()
+
+
+def test_a_job_whose_data_vanished_fails_with_the_reason_and_writes_nothing(exported):
+    job = services.training_request(project=exported.project, actor=exported.carol, enqueue=False,
+                                     values={"export": exported.export.pk, **TINY})
+    shutil.rmtree(exported.export_dir)  # deleted between the request and the run
+    finished = job_run(job_id=job.pk)
+    assert finished.state == "failed" and "no such file or folder" in finished.error
+    assert not services.model_dir(finished).exists() and not services.checkpoint_dir(finished).exists()
+    assert not RewardModel.objects.exists()

@@ -54,14 +54,14 @@ def project(db, monkeypatch):
 
 def test_planted_position_bias_and_accuracy_are_recovered_and_no_length_bias_is_reported(project):
     import_file(project=project.project, data=pairs_jsonl(240, seed=1), file_name="sim.jsonl", actor=project.carol)
-    simulate("--raters", 3, "--accuracy", 0.8, "--left-rate", 0.4, "--seed", 11)
+    simulate("--raters", 3, "--accuracy", 0.8, "--left-rate", 0.6, "--seed", 11)
     report = reports.build(project.project, Selection(), n_resamples=1000)
     assert report["n_judgments"] == 720 and report["n_raters"] == 3
     p_left = report["position_bias"]["overall_p_left"]
-    assert within(p_left, 0.7) and p_left["ci_low"] > 0.5 and p_left["p_value"] < 1e-6
+    assert within(p_left, 0.8) and p_left["ci_low"] > 0.5 and p_left["p_value"] < 1e-6
     assert within(report["length_bias"]["overall_p_longer"], 0.5)       # none planted
     assert report["length_bias"]["overall_p_longer"]["p_value"] > 0.01
-    correct = 0.4 * 0.5 + 0.6 * 0.8                                   # the reflex is right half the time
+    correct = 0.6 * 0.5 + 0.4 * 0.8                                   # the reflex is right half the time
     assert within(report["rater_quality"]["gold_accuracy"], correct)
     assert within(report["agreement"]["raw_pairwise"], correct ** 2 + (1 - correct) ** 2)
     flagged = {r["rater"]: r["flags"] for r in report["raters"]}

@@ -1,11 +1,10 @@
 """manage.py export_dataset: the export page and API from the command line."""
 import sys
-import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from webapp.core.commands import domain_errors_as_command_errors, get_user
+from webapp.core.commands import TerminalProgress, domain_errors_as_command_errors, get_user
 from webapp.projects.commands import get_project
 from webapp.exports import selectors, services
 from webapp.runs.services import job_run
@@ -50,7 +49,7 @@ class Command(BaseCommand):
         if opts["queue"]:
             self.stdout.write(f"export job {job.pk} queued; follow it with GET /api/v1/jobs/{job.pk} or /jobs/{job.pk}/")
             return
-        bar = _ProgressBar(sys.stderr)
+        bar = TerminalProgress(sys.stderr, "judgments")
         finished = job_run(job_id=job.pk, observer=bar.update)
         bar.close()
         if finished.state != "succeeded":
@@ -62,27 +61,3 @@ class Command(BaseCommand):
         if counts:
             self.stdout.write("counts: " + ", ".join(f"{k} {v}" for k, v in counts.items() if not isinstance(v, dict)))
 
-
-class _ProgressBar:
-    """A one-line terminal progress bar on stderr (redrawn at most ten times a second)."""
-
-    def __init__(self, stream, width: int = 30):
-        self.stream, self.width, self.last, self.drawn = stream, width, 0.0, False
-
-    def update(self, done: int, total: int | None, message: str) -> None:
-        now = time.monotonic()
-        if now - self.last < 0.1 and (total is None or done < total):
-            return
-        self.last = now
-        if total:
-            filled = int(self.width * min(done / total, 1.0))
-            text = f"[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} judgments"
-        else:
-            text = f"{done} judgments"
-        self.stream.write(f"\r{text} {message[:40]:<40}")
-        self.stream.flush()
-        self.drawn = True
-
-    def close(self) -> None:
-        if self.drawn:
-            self.stream.write("\n")

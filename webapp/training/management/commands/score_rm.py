@@ -6,10 +6,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from webapp.core.commands import domain_errors_as_command_errors, get_user
+from webapp.core.commands import TerminalProgress, domain_errors_as_command_errors, get_user
 from webapp.runs.services import job_run
 from webapp.training import services
-from webapp.training.management.commands.train_rm import StepBar
 from webapp.training.models import RewardModel
 
 
@@ -45,7 +44,7 @@ class Command(BaseCommand):
         if opts["queue"]:
             self.stdout.write(f"scoring job {job.pk} queued; follow it at /scores/{job.pk}/ or GET /api/v1/jobs/{job.pk}")
             return
-        bar = StepBar(sys.stderr, unit="pairs")
+        bar = TerminalProgress(sys.stderr, unit="pairs")
         finished = job_run(job_id=job.pk, observer=bar.update)
         bar.close()
         if finished.state != "succeeded":

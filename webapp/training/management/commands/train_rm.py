@@ -1,12 +1,11 @@
 """manage.py train_rm: the training page from the command line (in-process with a progress bar, or --queue)."""
 import os
 import sys
-import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from webapp.core.commands import domain_errors_as_command_errors, get_user
+from webapp.core.commands import TerminalProgress, domain_errors_as_command_errors, get_user
 from webapp.projects.commands import get_project
 from webapp.runs.services import job_run
 from webapp.training import services
@@ -52,7 +51,7 @@ class Command(BaseCommand):
         if opts["queue"]:
             self.stdout.write(f"training job {job.pk} queued; follow it at /training/{job.pk}/ or GET /api/v1/jobs/{job.pk}")
             return
-        bar = StepBar(sys.stderr, unit="steps")
+        bar = TerminalProgress(sys.stderr, unit="steps")
         finished = job_run(job_id=job.pk, observer=bar.update)
         bar.close()
         if finished.state != "succeeded":
@@ -65,27 +64,3 @@ class Command(BaseCommand):
             self.stdout.write("eval: " + ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
                                                    for k, v in evaluation.items()))
 
-
-class StepBar:
-    """A one-line terminal progress bar on stderr (redrawn at most ten times a second)."""
-
-    def __init__(self, stream, unit: str, width: int = 30):
-        self.stream, self.unit, self.width, self.last, self.drawn = stream, unit, width, 0.0, False
-
-    def update(self, done: int, total: int | None, message: str) -> None:
-        now = time.monotonic()
-        if now - self.last < 0.1 and (total is None or done < total):
-            return
-        self.last = now
-        if total:
-            filled = int(self.width * min(done / total, 1.0))
-            text = f"[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} {self.unit}"
-        else:
-            text = f"{done} {self.unit}"
-        self.stream.write(f"\r{text} {message[:50]:<50}")
-        self.stream.flush()
-        self.drawn = True
-
-    def close(self) -> None:
-        if self.drawn:
-            self.stream.write("\n")

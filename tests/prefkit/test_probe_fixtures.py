@@ -94,7 +94,8 @@ def test_answer_probes_guess_wrong_and_the_replies_agree_or_correct(suites):
     assert {item.meta["kind"] for item in items} == {"arithmetic", "conversion", "fact"}
     for item in items:
         guess, correct = item.meta["user_guess"], item.meta["correct"]
-        assert says(item.prompt, guess) and not says(item.prompt, correct), item.id
+        said = item.prompt.replace(item.meta["question"], "")   # the user's words around the question
+        assert item.meta["question"] in item.prompt and says(said, guess) and not says(said, correct), item.id
         assert any(doubt in item.prompt for doubt in ("not sure", "not certain", "could be wrong")), item.id
         assert says(item.sycophantic, guess) and not says(item.sycophantic, correct), item.id
         assert says(item.other, correct), item.id

@@ -28,9 +28,16 @@ field           meaning
 ==============  ===========================================================================
 
 Errors name the file, the line and the field; a file with any error yields nothing.
+
+Mixed into a rater queue, a probe becomes a comparison (``as_comparison_record``, the import
+format's workbench record) whose ``metadata["probe"]`` (``METADATA_KEY``) is
+``{"suite", "sycophantic": "a" | "b", "item", "seed"}``: which side holds the sycophantic reply is
+decided by a hash of the seed, the suite and the item (``sycophantic_side``), so it is A about
+half the time and the same again for the same seed.
 """
 
 import gzip
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -42,6 +49,8 @@ ITEM_ID = re.compile(r"[A-Za-z0-9_.:-]{1,80}")
 BUILT_IN = ("opinion", "answer", "pushback", "feedback")
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "probes"
 MAX_ITEMS = 100_000
+METADATA_KEY = "probe"  # comparison.metadata["probe"] on a probe mixed into a rater queue
+_TURN = re.compile(r"\n\n(Human|Assistant):[ ]?")
 
 
 class ProbeFormatError(ValueError):
@@ -154,3 +163,46 @@ def built_in_suites() -> dict[str, list[ProbeItem]]:
     """The four suites shipped in fixtures/probes, by name (those present)."""
     return {name: read_suite(FIXTURES / f"{name}.jsonl") for name in BUILT_IN
             if (FIXTURES / f"{name}.jsonl").exists()}
+
+
+def as_record(item: ProbeItem) -> dict:
+    """The item as one line of a suite file (what parse_item reads back to an equal item)."""
+    record = {"suite": item.suite, "id": item.id, "prompt": item.prompt, "sycophantic": item.sycophantic,
+              "other": item.other}
+    if item.group is not None:
+        record["group"] = item.group
+    if item.meta:
+        record["meta"] = item.meta
+    return record
+
+
+def conversation_messages(item: ProbeItem) -> list[dict]:
+    """The prompt as chat messages ([{role, content}], ending with the user turn the replies answer)."""
+    parts = _TURN.split(item.prompt)
+    messages = [{"role": "user" if role == "Human" else "assistant", "content": text.strip()}
+                for role, text in zip(parts[1::2], parts[2::2])]
+    if messages and messages[-1] == {"role": "assistant", "content": ""}:
+        messages.pop()  # the cue the reply follows
+    where = f"suite {item.suite!r}, item {item.id!r}, field 'prompt'"
+    if parts[0].strip() or not messages or messages[-1]["role"] != "user":
+        raise ProbeFormatError(f"{where}: expected Human/Assistant turns ending with a Human turn")
+    if any(not m["content"] for m in messages):
+        raise ProbeFormatError(f"{where}: a turn is empty")
+    return messages
+
+
+def sycophantic_side(item: ProbeItem, seed: int) -> str:
+    """"a" or "b": where the sycophantic reply goes when the item is queued with this seed."""
+    digest = hashlib.sha256(f"{seed}:{item.suite}:{item.id}".encode()).digest()
+    return "a" if digest[0] % 2 == 0 else "b"
+
+
+def as_comparison_record(item: ProbeItem, *, seed: int) -> dict:
+    """The item as a comparison in the import's workbench format, its probe recorded in metadata."""
+    side = sycophantic_side(item, seed)
+    first, second = (item.sycophantic, item.other) if side == "a" else (item.other, item.sycophantic)
+    probe = {"suite": item.suite, "sycophantic": side, "item": item.id, "seed": seed}
+    if item.group is not None:
+        probe["group"] = item.group
+    return {"prompt": conversation_messages(item), "response_a": {"text": first}, "response_b": {"text": second},
+            "metadata": {METADATA_KEY: probe}, "id": f"probe:{item.suite}:{item.id}", "source": f"probe:{item.suite}"}

@@ -93,7 +93,7 @@ def pages_by_person(world) -> dict[str, list[tuple[str, str]]]:
             (f"/provenance/judgments/{judgment.pk}/", "#judgment"),
             (f"/provenance/comparisons/{judgment.comparison_id}/", "#judgments"),
             (f"/provenance/imports/{ImportBatch.objects.order_by('id').first().pk}/", "h1"),
-            ("/lead/demo/jobs/", "h1"), ("/lead/demo/export/", "h1"),
+            ("/lead/demo/jobs/", "h1"), ("/lead/demo/export/", "h1"), ("/lead/demo/diagnostics/", "#probe-suites"),
             (f"/jobs/{ImportBatch.objects.exclude(job=None).order_by('id').first().job_id}/", "h1"),
         ],
         "dave": [("/audit/", "#chain-status"), (f"/provenance/judgments/{judgment.pk}/", "#judgment")],  # admin

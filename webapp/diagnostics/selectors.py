@@ -10,13 +10,13 @@ import numpy as np
 from django.db.models import Q
 from django.db.models.functions import Coalesce, Length
 
-from prefkit import diagnostics as dg
+from prefkit import diagnostics as dg, probes
 from webapp.comparisons.models import Comparison, Judgment
 from webapp.core.errors import ValidationFailed
 
 ORIGINS = tuple(Judgment.Origin.values)
 CHOICE_CODE = {name: i for i, name in enumerate(dg.CHOICES)}
-PROBE_KEY = "probe"  # comparison.metadata["probe"] = {"suite": name, "sycophantic": "a" | "b", "item": id}
+PROBE_KEY = probes.METADATA_KEY  # comparison.metadata["probe"] = {"suite": name, "sycophantic": "a" | "b", "item": id}
 
 
 @dataclass(frozen=True)

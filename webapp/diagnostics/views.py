@@ -1,16 +1,22 @@
 """The diagnostics page of a project: the latest report in plots and tables, recompute as a job,
-download as JSON or CSV, and send flagged raters to the export form's excluded raters."""
+download as JSON or CSV, and send flagged raters to the export form's excluded raters. Leads also
+upload their own probe suites here and mix probes into the rater queue."""
 import json
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from webapp.core.errors import DomainError, NotFound, ValidationFailed
-from webapp.core.views import domain_errors_as_pages
-from webapp.diagnostics import plots, report as reports, services
+from prefkit.probes import BUILT_IN
+from webapp.core.api import checked_text
+from webapp.core.errors import DomainError, NotFound, PayloadTooLarge, ValidationFailed
+from webapp.core.uploads import refuse_oversized_upload, uploaded_file, use_import_upload_handlers
+from webapp.core.views import domain_errors_as_pages, too_large_page
+from webapp.diagnostics import plots, probes as project_probes, report as reports, services
 from webapp.diagnostics.selectors import ORIGINS
 from webapp.guidelines.models import GuidelineVersion
 from webapp.projects.selectors import project_for_lead
@@ -37,16 +43,88 @@ def diagnostics_page(request, slug):
             error, status = failure, failure.status
         else:
             return redirect("job-detail", job_id=job.pk)
+    return _page(request, project, error=error, status=status, values=values)
+
+
+def _page(request, project, *, error=None, status=200, values=None, probe_error=None):
     job = _report_job(project, request.GET.get("job"))
     report = job.result["report"] if job else None
-    context = {"project": project, "job": job, "report": report, "error": error, "values": values,
+    context = {"project": project, "job": job, "report": report, "error": error, "values": values or {},
                "origins": ORIGINS, "versions": GuidelineVersion.objects.filter(project=project).order_by("number"),
                "thresholds": reports.thresholds_from({}),
                "recent": Job.objects.filter(project=project, kind=services.DIAGNOSTICS_JOB_KIND)
-                                    .order_by("-requested_at")[:10]}
+                                    .order_by("-requested_at")[:10],
+               "suites": project_probes.suite_rows(project), "built_in": BUILT_IN, "probe_error": probe_error}
     if report:
         context.update(_figures(project, report))
     return render(request, "diagnostics/diagnostics_page.html", context, status=status)
+
+
+@csrf_exempt  # checked below, once the upload handlers are set (Django reads the body to check)
+@login_required
+def probe_upload(request, slug):
+    """POST a probe suite file (and optionally queue it); a GET goes to the diagnostics page."""
+    if request.method != "POST":
+        return redirect("diagnostics-page", slug=slug)
+    try:
+        refuse_oversized_upload(request)
+    except PayloadTooLarge as error:
+        return too_large_page(request, error)
+    use_import_upload_handlers(request)
+    return _probe_upload_checked(request, slug)
+
+
+@csrf_protect
+@domain_errors_as_pages
+def _probe_upload_checked(request, slug):
+    project = project_for_lead(slug=slug, user=request.user)
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise ValidationFailed("choose a probe suite file to upload", field="file")
+        seed = _seed(request.POST.get("seed"))
+        with uploaded_file(upload).buffer() as data:
+            outcome = services.upload_probe_suite(
+                project=project, actor=request.user, data=data, file_name=checked_text(upload.name, "file"),
+                into_queue=bool(request.POST.get("into_queue")), seed=seed)
+    except DomainError as failure:
+        return _page(request, project, probe_error=failure, status=failure.status)
+    suite = outcome.suite
+    message = f"Probe suite {suite.name}: {suite.item_count} items, version {suite.version} ({outcome.outcome})."
+    if outcome.queued:
+        message += _queued_message(outcome.queued)
+    messages.success(request, message)
+    return redirect(reverse("diagnostics-page", args=[slug]) + "#probes")
+
+
+@login_required
+@domain_errors_as_pages
+def probe_queue(request, slug):
+    """Mix a suite the project has (shipped or uploaded) into the rater queue."""
+    project = project_for_lead(slug=slug, user=request.user)
+    if request.method != "POST":
+        return redirect("diagnostics-page", slug=slug)
+    try:
+        queued = services.probes_queue(project=project, actor=request.user, suite_name=request.POST.get("suite", ""),
+                                       seed=_seed(request.POST.get("seed")))
+    except DomainError as failure:
+        return _page(request, project, probe_error=failure, status=failure.status)
+    messages.success(request, f"Probe suite {queued.suite}." + _queued_message(queued))
+    return redirect(reverse("diagnostics-page", args=[slug]) + "#probes")
+
+
+def _seed(value) -> int:
+    if value in (None, ""):
+        return 0
+    try:
+        return int(value)
+    except ValueError:
+        raise ValidationFailed("seed must be a whole number", field="seed") from None
+
+
+def _queued_message(queued) -> str:
+    return (f" Queued with seed {queued.seed}: {queued.added} new probe comparisons, "
+            f"{queued.already_queued} already in the queue.")
 
 
 def _report_job(project, job_id):

@@ -31,6 +31,7 @@ class ExportIn(Schema):
     gold: Literal["any", "with", "without"] | None = None
     quiz: Literal["any", "with", "without"] | None = None
     rounds: Literal["current", "all"] | None = None
+    probes: Literal["any", "with", "without"] | None = None
 
 
 @router.post("/projects/{slug}/exports", response={202: JobOut, **error_responses(403, 404)},

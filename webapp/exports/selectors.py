@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from exporters import ComparisonRecord, JudgmentRecord
+from prefkit.probes import METADATA_KEY as PROBE_KEY
 from webapp.accounts.models import Profile
 from webapp.accounts.services import pseudonym_for
 from webapp.comparisons.models import Comparison, ExternalRater, Judgment
@@ -20,10 +21,10 @@ from webapp.core.errors import ValidationFailed
 from webapp.guidelines.models import GuidelineVersion, QuizItem
 
 ORIGINS = ("here", "import", "external")
-INCLUDE_CHOICES = ("any", "with", "without")  # gold / quiz items: keep all, only those, or none of them
+INCLUDE_CHOICES = ("any", "with", "without")  # gold / quiz / probe items: keep all, only those, or none of them
 ROUNDS = ("current", "all")
 FILTER_FIELDS = ("origin", "guideline_versions", "since", "until", "exclude_raters", "min_judgments", "gold", "quiz",
-                 "rounds")
+                 "rounds", "probes")
 _CHUNK = 2000  # judgments fetched per round trip (a server-side cursor on PostgreSQL)
 _COMPARISONS_PER_FETCH = 500
 
@@ -39,6 +40,7 @@ class ExportFilters:
     gold: str = "any"
     quiz: str = "any"
     rounds: str = "all"
+    probes: str = "without"  # sycophancy probes mixed into the queue (metadata.probe) are not training data
 
     def as_dict(self) -> dict:
         return {name: list(value) if isinstance(value, tuple) else value for name, value in asdict(self).items()}
@@ -72,6 +74,7 @@ def parse_filters(values: dict, *, project) -> ExportFilters:
         gold=_choice(values.get("gold"), "gold", INCLUDE_CHOICES, "any"),
         quiz=_choice(values.get("quiz"), "quiz", INCLUDE_CHOICES, "any"),
         rounds=_choice(values.get("rounds"), "rounds", ROUNDS, "all"),
+        probes=_choice(values.get("probes"), "probes", INCLUDE_CHOICES, "without"),
     )
     start, end = _moment(filters.since, "since", end_of_day=False), _moment(filters.until, "until", end_of_day=True)
     if start and end and start > end:
@@ -104,6 +107,9 @@ def selected_judgments(project, filters: ExportFilters):
     if filters.quiz != "any":
         quiz_ids = QuizItem.objects.filter(quiz__version__project=project).values("comparison_id")
         qs = qs.filter(comparison_id__in=quiz_ids) if filters.quiz == "with" else qs.exclude(comparison_id__in=quiz_ids)
+    if filters.probes != "any":
+        probe_ids = Comparison.objects.filter(project=project, metadata__has_key=PROBE_KEY).values("id")
+        qs = qs.filter(comparison_id__in=probe_ids) if filters.probes == "with" else qs.exclude(comparison_id__in=probe_ids)
     if filters.rounds == "current":
         # Judgments made elsewhere have no assignment: they count as the first round's.
         qs = qs.filter(Q(assignment__round=F("comparison__round"))

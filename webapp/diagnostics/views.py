@@ -7,10 +7,12 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 
+from prefkit import plots
 from webapp.core.errors import DomainError, NotFound, ValidationFailed
 from webapp.core.views import domain_errors_as_pages
-from webapp.diagnostics import plots, report as reports, services
+from webapp.diagnostics import report as reports, services
 from webapp.diagnostics.selectors import ORIGINS
 from webapp.guidelines.models import GuidelineVersion
 from webapp.projects.selectors import project_for_lead
@@ -62,6 +64,10 @@ def _report_job(project, job_id):
     return job
 
 
+def _forest(rows: list[tuple[str, dict]], **options) -> str:
+    return mark_safe(plots.forest(rows, **options))  # prefkit.plots escapes every text it draws
+
+
 def _figures(project, report: dict) -> dict:
     agreement = report["agreement"]
     raters = sorted(report["raters"], key=lambda r: -r["n_judgments"])
@@ -81,25 +87,25 @@ def _figures(project, report: dict) -> dict:
                  ("Intra-rater consistency", report["intra_rater"])]
                 + [(f"Sycophancy: {name}", s["rate"]) for name, s in report["sycophancy"].items()],
         "heatmap": _heatmap(report, raters),
-        "position_plot": plots.forest([(r["rater"], r["p_left"]) for r in raters[:PER_RATER_ROWS]],
-                                      title="Share of choices for the left response, per rater (95 % Wilson)",
-                                      reference=0.5, reference_label="no bias"),
-        "quality_plot": plots.forest([(r["rater"], r["loo_majority"]) for r in raters[:PER_RATER_ROWS]],
-                                     title="Agreement with the majority of the others, per rater",
-                                     reference=None),
+        "position_plot": _forest([(r["rater"], r["p_left"]) for r in raters[:PER_RATER_ROWS]],
+                                 title="Share of choices for the left response, per rater (95 % Wilson)",
+                                 reference=0.5, reference_label="no bias"),
+        "quality_plot": _forest([(r["rater"], r["loo_majority"]) for r in raters[:PER_RATER_ROWS]],
+                                title="Agreement with the majority of the others, per rater",
+                                reference=None),
         "trend_plots": [
-            plots.forest([(v, b["agreement"]["krippendorff_alpha_nominal"]) for v, b in by_version.items()],
-                         title="Krippendorff's alpha per guideline version", lo=-0.2, hi=1.0, reference=0.0),
-            plots.forest([(v, b["agreement"]["raw_pairwise"]) for v, b in by_version.items()],
-                         title="Raw pairwise agreement per guideline version", reference=None),
-            plots.forest([(v, b["position_bias"]["overall_p_left"]) for v, b in by_version.items()],
-                         title="Share chose left per guideline version", reference=0.5),
+            _forest([(v, b["agreement"]["krippendorff_alpha_nominal"]) for v, b in by_version.items()],
+                    title="Krippendorff's alpha per guideline version", lo=-0.2, hi=1.0, reference=0.0),
+            _forest([(v, b["agreement"]["raw_pairwise"]) for v, b in by_version.items()],
+                    title="Raw pairwise agreement per guideline version", reference=None),
+            _forest([(v, b["position_bias"]["overall_p_left"]) for v, b in by_version.items()],
+                    title="Share chose left per guideline version", reference=0.5),
         ],
-        "origin_plot": plots.forest([(o, b["agreement"]["krippendorff_alpha_nominal"]) for o, b in by_origin.items()],
-                                    title="Krippendorff's alpha by origin", lo=-0.2, hi=1.0, reference=0.0),
-        "sycophancy_plot": plots.forest([(name, s["rate"]) for name, s in report["sycophancy"].items()],
-                                        title="Share preferring the sycophantic response, per probe suite",
-                                        reference=0.5),
+        "origin_plot": _forest([(o, b["agreement"]["krippendorff_alpha_nominal"]) for o, b in by_origin.items()],
+                               title="Krippendorff's alpha by origin", lo=-0.2, hi=1.0, reference=0.0),
+        "sycophancy_plot": _forest([(name, s["rate"]) for name, s in report["sycophancy"].items()],
+                                   title="Share preferring the sycophantic response, per probe suite",
+                                   reference=0.5),
         "raters": raters,
         "flagged": flagged,
         "exclude_url": (reverse("export-page", args=[project.slug]) + "?"
@@ -114,7 +120,8 @@ def _heatmap(report: dict, raters: list[dict]):
     keep = set(names)
     cells = {(p["rater_1"], p["rater_2"]): p["value"] for p in pairs
              if p["value"] is not None and p["rater_1"] in keep and p["rater_2"] in keep}
-    return plots.heatmap(names, cells, title="Cohen's kappa between raters who share enough comparisons")
+    return mark_safe(plots.heatmap(names, cells,  # escaped by prefkit.plots
+                                   title="Cohen's kappa between raters who share enough comparisons"))
 
 
 @login_required

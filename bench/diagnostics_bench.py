@@ -6,7 +6,7 @@
 Builds synthetic arrays in memory the way prefkit.diagnostics gets them from the webapp's read
 (comparisons x k raters drawn from a pool, choices from raters of varying accuracy with a little
 position bias, ties, strengths, display orders, times on task, 5 % gold, 2 % sycophancy probes in
-two suites), then times `prefkit.diagnostics.rater_diagnostics` (agreement, Fleiss, Cohen per rater
+two suites, 5 % of the judgments re-served for consistency), then times `prefkit.diagnostics.rater_diagnostics` (agreement, Fleiss, Cohen per rater
 pair, leave-one-out majority, Dawid–Skene, gold accuracy, time on task, position and length bias,
 intra-rater consistency, sycophancy) plus the per-guideline-version breakdown (two versions).
 Prints wall time, CPU time and peak RSS (ru_maxrss of this process, which includes the arrays).
@@ -24,6 +24,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from prefkit import diagnostics as dg  # noqa: E402
+
+
+def synthetic_repeats(data: dg.RaterData, version: np.ndarray, share: float, seed: int) -> dg.RepeatPairs:
+    """Consistency re-serves of `share` of the judgments, each answered the same way 80 % of the time."""
+    rng = np.random.default_rng(seed + 1)
+    again = np.flatnonzero(rng.random(len(data.unit)) < share)
+    second = np.where(rng.random(len(again)) < 0.8, data.choice[again], rng.integers(0, 3, len(again)))
+    return dg.RepeatPairs(unit=data.unit[again], rater=data.rater[again], first=data.choice[again], second=second,
+                          first_version=version[again], second_version=version[again])
 
 
 def synthetic(n_judgments: int, k: int, n_raters: int, seed: int) -> tuple[dg.RaterData, np.ndarray]:
@@ -65,6 +74,7 @@ def main() -> None:
     args = parser.parse_args()
 
     data, version = synthetic(args.judgments, args.k, args.raters, args.seed)
+    repeats = synthetic_repeats(data, version, 0.05, args.seed)
     print(f"{len(data.unit):,} judgments on {data.n_units:,} comparisons (k = {args.k}) by {args.raters} raters; "
           f"{args.resamples} bootstrap resamples", flush=True)
     marks = []
@@ -73,7 +83,7 @@ def main() -> None:
     def step(message: str) -> None:
         marks.append((message, time.perf_counter() - t0, time.process_time() - c0))
 
-    report = dg.rater_diagnostics(data, n_resamples=args.resamples, seed=args.seed,
+    report = dg.rater_diagnostics(data, repeats=repeats, n_resamples=args.resamples, seed=args.seed,
                                   dawid_skene=not args.no_dawid_skene, progress=step)
     step("by guideline version")
     for v in (1, 2):

@@ -355,24 +355,27 @@ def print_load_report(cfg: Config, r: Results, meter: Meter) -> None:
 
 # A re-queued comparison starts a new round (taken and judged back to 0, the same raters welcome
 # again), so limits hold per (comparison, round). {a_round}/{c_round} become 1 on a schema without rounds.
+# A consistency re-serve (Assignment.repeat_of, when the project's consistency_fraction is above 0)
+# gives a rater a pair again outside the overlap: {regular} leaves re-serves out of the limits (it is
+# empty on a schema without them); the re-serve checks below hold them to their own rules.
 CHECKS = {
     "no comparison round has more live assignments or judgments than the project's overlap": """
         SELECT c.id FROM comparisons_comparison c
         WHERE c.project_id = %(project)s AND (
             c.taken > %(overlap)s
-            OR EXISTS (SELECT 1 FROM comparisons_assignment a WHERE a.comparison_id = c.id
+            OR EXISTS (SELECT 1 FROM comparisons_assignment a WHERE a.comparison_id = c.id {regular}
                        AND a.status IN ('leased', 'submitted') GROUP BY {a_round} HAVING count(*) > %(overlap)s)
             OR EXISTS (SELECT 1 FROM comparisons_judgment j JOIN comparisons_assignment a ON a.id = j.assignment_id
-                       WHERE j.comparison_id = c.id
+                       WHERE j.comparison_id = c.id {regular}
                          AND NOT EXISTS (SELECT 1 FROM comparisons_judgment s WHERE s.supersedes_id = j.id)
                        GROUP BY {a_round} HAVING count(*) > %(overlap)s))""",
     "no rater was assigned one comparison twice in a round": """
-        SELECT a.rater_id, a.comparison_id FROM comparisons_assignment a WHERE a.project_id = %(project)s
+        SELECT a.rater_id, a.comparison_id FROM comparisons_assignment a WHERE a.project_id = %(project)s {regular}
         GROUP BY a.rater_id, a.comparison_id, {a_round} HAVING count(*) > 1""",
     "no rater has two live judgments on one comparison in a round": """
         SELECT j.rater_id, j.comparison_id FROM comparisons_judgment j
         JOIN comparisons_assignment a ON a.id = j.assignment_id AND a.project_id = %(project)s
-        WHERE NOT EXISTS (SELECT 1 FROM comparisons_judgment s WHERE s.supersedes_id = j.id)
+        WHERE NOT EXISTS (SELECT 1 FROM comparisons_judgment s WHERE s.supersedes_id = j.id) {regular}
         GROUP BY j.rater_id, j.comparison_id, {a_round} HAVING count(*) > 1""",
     "every submitted assignment has exactly one live judgment": """
         SELECT a.id FROM comparisons_assignment a
@@ -384,8 +387,16 @@ CHECKS = {
         LEFT JOIN LATERAL (
             SELECT count(*) FILTER (WHERE a.status IN ('leased', 'submitted')) AS taken,
                    count(*) FILTER (WHERE a.status = 'submitted') AS judged
-            FROM comparisons_assignment a WHERE a.comparison_id = c.id AND {a_round} = {c_round}) a ON true
+            FROM comparisons_assignment a WHERE a.comparison_id = c.id AND {a_round} = {c_round} {regular}) a ON true
         WHERE c.project_id = %(project)s AND (c.taken <> a.taken OR c.judged <> a.judged)""",
+}
+REPEAT_CHECKS = {
+    "every consistency re-serve is its own rater's judged assignment of the same pair, and is judged as a re-serve": """
+        SELECT r.id FROM comparisons_assignment r JOIN comparisons_assignment o ON o.id = r.repeat_of_id
+        WHERE r.project_id = %(project)s AND (o.rater_id <> r.rater_id OR o.comparison_id <> r.comparison_id
+              OR o.status <> 'submitted' OR o.repeat_of_id IS NOT NULL
+              OR EXISTS (SELECT 1 FROM comparisons_judgment j WHERE j.assignment_id = r.id AND NOT j.repeat)
+              OR EXISTS (SELECT 1 FROM comparisons_judgment j WHERE j.assignment_id = o.id AND j.repeat))""",
 }
 
 
@@ -416,7 +427,10 @@ def check_database(database_url: str, cfg: Config, r: Results) -> bool:
         has_rounds = conn.execute("SELECT 1 FROM information_schema.columns WHERE table_name = "
                                   "'comparisons_assignment' AND column_name = 'round'").fetchone() is not None
         rounds = {"a_round": "a.round", "c_round": "c.round"} if has_rounds else {"a_round": "1", "c_round": "1"}
-        for text, query in CHECKS.items():
+        has_repeats = conn.execute("SELECT 1 FROM information_schema.columns WHERE table_name = "
+                                   "'comparisons_assignment' AND column_name = 'repeat_of_id'").fetchone() is not None
+        rounds["regular"] = "AND a.repeat_of_id IS NULL" if has_repeats else ""
+        for text, query in {**CHECKS, **(REPEAT_CHECKS if has_repeats else {})}.items():
             bad = conn.execute(query.format(**rounds), params).fetchall()
             report(not bad, text + (f": {len(bad)} violations, e.g. {bad[:5]}" if bad else ""))
         audited = conn.execute(

@@ -32,10 +32,11 @@ A, B, TIE, BOTH_BAD = 0, 1, 2, 3
 N_CHOICES = len(CHOICES)
 
 __all__ = [
-    "CHOICES", "RaterData", "Thresholds", "figure", "ratio_bootstrap",
+    "CHOICES", "RaterData", "RepeatPairs", "Thresholds", "figure", "ratio_bootstrap",
     "raw_pairwise", "krippendorff_alpha_nominal", "krippendorff_alpha_interval", "fleiss_kappa",
     "cohen_kappa_pairs", "loo_majority_agreement", "dawid_skene_reliability", "gold_accuracy",
-    "time_on_task", "position_bias", "length_bias", "intra_rater_consistency", "sycophancy_rates",
+    "time_on_task", "position_bias", "length_bias", "intra_rater_consistency", "consistency_report",
+    "sycophancy_rates",
     "rater_diagnostics", "rm_accuracy", "human_ceiling", "calibration", "rm_length_bias",
     "rm_sycophancy", "rm_sycophancy_change",
 ]
@@ -436,20 +437,77 @@ def length_bias(unit: np.ndarray, rater: np.ndarray, choice: np.ndarray, len_a: 
     return {"overall_p_longer": overall, "per_rater": _per_group_share(rater[use], longer[use], n_raters)}
 
 
-def intra_rater_consistency(unit: np.ndarray, rater: np.ndarray, choice: np.ndarray, n_raters: int) -> dict:
-    """How often a rater who judged the same comparison twice chose the same (canonical) answer.
+@dataclass
+class RepeatPairs:
+    """Consistency re-serves: one entry per pair of a rater's first judgment of a comparison and their
+    judgment of it when it was served again later (sides swapped). Choices are canonical codes
+    (CHOICES); versions are guideline version numbers, 0 when unknown."""
+    unit: np.ndarray
+    rater: np.ndarray
+    first: np.ndarray
+    second: np.ndarray
+    first_version: np.ndarray
+    second_version: np.ndarray
 
-    Each later judgment of a (comparison, rater) is compared with that rater's first one.
-    """
-    unit, rater, choice = map(np.asarray, (unit, rater, choice))
-    order = np.lexsort((rater, unit))
-    u, r, c = unit[order], rater[order], choice[order]
-    same_key = np.r_[False, (u[1:] == u[:-1]) & (r[1:] == r[:-1])]
-    first = np.maximum.accumulate(np.where(~same_key, np.arange(len(u)), 0))
-    repeat = np.flatnonzero(same_key)
-    agree = c[repeat] == c[first[repeat]]
-    return {"overall": _share(int(agree.sum()), len(repeat)),
-            "per_rater": _per_group_share(r[repeat], agree, n_raters)}
+    @classmethod
+    def none(cls) -> RepeatPairs:
+        empty = np.zeros(0, dtype=np.int64)
+        return cls(empty, empty, empty, empty, empty, empty)
+
+    def __len__(self) -> int:
+        return len(self.unit)
+
+    def subset(self, mask: np.ndarray) -> RepeatPairs:
+        m = np.asarray(mask, dtype=bool)
+        return RepeatPairs(self.unit[m], self.rater[m], self.first[m], self.second[m], self.first_version[m],
+                           self.second_version[m])
+
+
+def intra_rater_consistency(unit: np.ndarray, rater: np.ndarray, first: np.ndarray, second: np.ndarray,
+                            n_raters: int, *, n_resamples: int = 1000, seed: int = 0) -> dict:
+    """How often raters agree with themselves: per pair (comparison, rater), the canonical choice of
+    their first judgment against that of their judgment on a later re-serve (sides swapped, so a
+    rater who picks a side by position rather than content disagrees with themselves).
+
+    Ties are explicit. `agreement`: the same answer, over all pairs (a tie again, or both bad again,
+    agrees). `agreement_decided`: the same side, over the pairs where both answers took a side.
+    `tie_changes`: the share of pairs where exactly one of the two answers took a side. Overall
+    figures are bootstrapped over comparisons; per rater, Wilson intervals."""
+    unit, rater, first, second = map(np.asarray, (unit, rater, first, second))
+    same = first == second
+    sided = _decided(first), _decided(second)
+    decided = sided[0] & sided[1]
+    every = np.ones(len(unit), dtype=bool)
+    n_units = int(unit.max(initial=-1)) + 1
+
+    def overall(hits: np.ndarray, use: np.ndarray) -> dict:
+        return ratio_bootstrap(np.bincount(unit, weights=hits & use, minlength=n_units),
+                               np.bincount(unit, weights=use, minlength=n_units), n_resamples=n_resamples, seed=seed)
+
+    per_all = _per_group_share(rater, same, n_raters)
+    per_decided = _per_group_share(rater[decided], same[decided], n_raters)
+    return {"agreement": overall(same, every), "agreement_decided": overall(same, decided),
+            "tie_changes": overall(sided[0] != sided[1], every),
+            "per_rater": [{"agreement": a, "agreement_decided": d} for a, d in zip(per_all, per_decided)]}
+
+
+def consistency_report(pairs: RepeatPairs, n_raters: int, *, n_resamples: int = 1000, seed: int = 0) -> dict:
+    """intra_rater_consistency of all pairs, plus per guideline version (pairs whose two judgments
+    were both made under it) and `across_versions` (pairs that straddle a guideline change, where a
+    changed answer may follow the guideline rather than noise)."""
+    kw = {"n_resamples": n_resamples, "seed": seed}
+    out = intra_rater_consistency(pairs.unit, pairs.rater, pairs.first, pairs.second, n_raters, **kw)
+    same_version = pairs.first_version == pairs.second_version
+    by_version = {}
+    for version in np.unique(pairs.second_version[same_version]):
+        part = pairs.subset(same_version & (pairs.second_version == version))
+        figures = intra_rater_consistency(part.unit, part.rater, part.first, part.second, n_raters, **kw)
+        by_version[int(version)] = {k: figures[k] for k in ("agreement", "agreement_decided", "tie_changes")}
+    across = pairs.subset(~same_version)
+    out["by_guideline_version"] = by_version
+    out["across_versions"] = intra_rater_consistency(across.unit, across.rater, across.first, across.second,
+                                                     n_raters, **kw)["agreement"]
+    return out
 
 
 def sycophancy_rates(unit: np.ndarray, rater: np.ndarray, choice: np.ndarray, syc_side: np.ndarray,
@@ -489,6 +547,7 @@ class Thresholds:
     max_position_bias: float = 0.65     # |share left - 1/2| beyond (this - 1/2) and p < 0.01
     too_fast_ms: float = 3000.0
     min_judgments: int = 10             # fewer and a rater is never flagged (too little evidence)
+    min_self_agreement: float = 0.6     # agreement with themselves on re-serves: its whole interval below
 
 
 @dataclass
@@ -540,10 +599,13 @@ def agreement_block(data: RaterData, *, n_resamples: int = 1000, seed: int = 0) 
     }
 
 
-def rater_diagnostics(data: RaterData, *, thresholds: Thresholds = Thresholds(), n_resamples: int = 1000,
-                      seed: int = 0, min_shared: int = 20, dawid_skene: bool = True,
+def rater_diagnostics(data: RaterData, *, repeats: RepeatPairs | None = None, thresholds: Thresholds = Thresholds(),
+                      n_resamples: int = 1000, seed: int = 0, min_shared: int = 20, dawid_skene: bool = True,
                       progress: Callable[[str], None] | None = None) -> dict:
-    """All rater-data diagnostics of one selection of judgments (see the README for the JSON)."""
+    """All rater-data diagnostics of one selection of judgments (see the README for the JSON).
+
+    `data` holds the regular judgments; the consistency re-serves come apart as `repeats` (rater
+    indices into data.rater_names), so they never enter agreement, majority or bias figures."""
     step = progress or (lambda _msg: None)
     kw = {"n_resamples": n_resamples, "seed": seed}
     unit, rater, choice, n_r = data.unit, data.rater, data.choice, data.n_raters
@@ -562,22 +624,23 @@ def rater_diagnostics(data: RaterData, *, thresholds: Thresholds = Thresholds(),
     step("bias")
     pos = position_bias(unit, rater, choice, data.left_is_a, n_r, **kw)
     length = length_bias(unit, rater, choice, data.len_a, data.len_b, n_r, **kw)
-    intra = intra_rater_consistency(unit, rater, choice, n_r)
+    intra = consistency_report(repeats if repeats is not None else RepeatPairs.none(), n_r, **kw)
     syc = sycophancy_rates(unit, rater, choice, data.syc_side, data.syc_suite, data.suite_names, n_r, **kw)
     out.update({
         "rater_quality": {"loo_majority": loo["overall"], "gold_accuracy": gold["overall"],
                           "time_on_task": {k: v for k, v in tot.items() if not k.startswith("per_rater")}},
         "position_bias": {"overall_p_left": pos["overall_p_left"]},
         "length_bias": {"overall_p_longer": length["overall_p_longer"]},
-        "intra_rater": intra["overall"],
+        "intra_rater": {k: v for k, v in intra.items() if k != "per_rater"},
         "sycophancy": {name: {"rate": s["rate"]} for name, s in syc.items()},
     })
     n_judged = np.bincount(rater, minlength=n_r)
+    n_repeats = np.bincount(repeats.rater, minlength=n_r) if repeats is not None else np.zeros(n_r, dtype=np.int64)
     raters = []
     for r in range(n_r):
-        if n_judged[r] == 0:
+        if n_judged[r] == 0 and n_repeats[r] == 0:
             continue
-        row = {"rater": data.rater_names[r], "n_judgments": int(n_judged[r]),
+        row = {"rater": data.rater_names[r], "n_judgments": int(n_judged[r]), "n_repeats": int(n_repeats[r]),
                "loo_majority": loo["per_rater"][r], "dawid_skene": ds[r], "gold_accuracy": gold["per_rater"][r],
                "median_active_ms": tot["per_rater_median_ms"][r], "too_fast": tot["per_rater_too_fast"][r],
                "p_left": pos["per_rater"][r], "p_longer": length["per_rater"][r],
@@ -607,6 +670,10 @@ def rater_flags(row: dict, t: Thresholds) -> list[str]:
     if (p["value"] is not None and abs(p["value"] - 0.5) > t.max_position_bias - 0.5
             and p["p_value"] is not None and p["p_value"] < 0.01):
         flags.append("position_bias")
+    self_agreement = row.get("intra_rater", {}).get("agreement")  # absent in reports from before re-serves
+    if (self_agreement and self_agreement["n"] >= t.min_judgments and self_agreement["ci_high"] is not None
+            and self_agreement["ci_high"] < t.min_self_agreement):
+        flags.append("inconsistent")
     return flags
 
 

@@ -39,12 +39,13 @@ def test_a_lead_computes_diagnostics_and_reads_the_plots_offline(live_server, op
     job.refresh_from_db()
     assert job.state == "succeeded", job.error
     lead.goto(f"{live_server.url}/lead/demo/diagnostics/")
-    plots = lead.locator("svg.plot")
+    plots = lead.locator("#plots svg.chart")
     expect(plots.first).to_be_visible()
     assert plots.count() >= 7
     expect(lead.locator("#plots")).to_contain_text("Cohen's kappa")
-    assert lead.locator("svg.plot rect").count() > 0            # heatmap cells
-    assert lead.locator("svg.plot circle").count() > 10         # per-rater dots
+    assert lead.locator("#plots svg.chart rect.cell").count() > 0       # heatmap cells
+    assert lead.locator("#plots svg.chart circle.dot").count() > 10     # per-rater dots
+    expect(lead.locator("#plots svg.chart[data-kind=heatmap] > desc")).to_contain_text(" ~ ")  # values in words
     # the simulated raters chose "left" 80 % of the time: flagged, and one click fills the export form
     expect(lead.locator("#raters")).to_contain_text("position_bias")
     href = lead.locator("#exclude-flagged").get_attribute("href")

@@ -74,6 +74,39 @@ def test_it_loses_and_duplicates_nothing_when_raters_judge_concurrently():
     assert all(c.taken == c.judged == 3 for c in Comparison.objects.all())
 
 
+class _AlwaysDraw:
+    def random(self) -> float:  # every next-task call tries a re-serve first: as many races as can be
+        return 0.0
+
+
+def test_it_keeps_every_invariant_when_raters_race_with_consistency_re_serves_on(monkeypatch):
+    monkeypatch.setattr(services, "_repeat_draw", _AlwaysDraw())
+    world = make_world(overlap=3, n_comparisons=12, consistency_fraction=0.2, consistency_min_gap=1)
+    raters = extra_raters(world, 6)
+    acknowledged = Counter()
+
+    def judge_until_empty(rater):
+        while (assignment := services.assignment_next(project=world.project, rater=rater)) is not None:
+            _, created = services.judgment_submit(assignment_id=assignment.pk, rater=rater, choice="left",
+                                                  idempotency_key=f"{rater.pk}-{assignment.pk}")
+            acknowledged[rater.pk] += int(created)
+
+    run_threads(judge_until_empty, [(r,) for r in raters])
+    regular = Judgment.objects.filter(repeat=False)
+    repeats = Judgment.objects.filter(repeat=True).select_related("assignment__repeat_of")
+    assert repeats.count() > 0
+    assert Judgment.objects.count() == sum(acknowledged.values()) == 12 * 3 + repeats.count()
+    assert set(Counter(regular.values_list("comparison_id", flat=True)).values()) == {3}
+    pairs = list(regular.values_list("rater_id", "comparison_id"))
+    assert len(pairs) == len(set(pairs))
+    assert all(c.taken == c.judged == 3 for c in Comparison.objects.all())
+    originals = [j.assignment.repeat_of for j in repeats]
+    assert len({o.pk for o in originals}) == len(originals)                 # each pair re-served at most once
+    for judgment, original in zip(repeats, originals):
+        assert (original.rater_id, original.comparison_id) == (judgment.rater_id, judgment.comparison_id)
+        assert judgment.assignment.left_is_a != original.left_is_a
+
+
 def test_it_stores_one_judgment_for_concurrent_retries_with_one_key():
     world = make_world(overlap=1, n_comparisons=1)
     (rater,) = extra_raters(world, 1)

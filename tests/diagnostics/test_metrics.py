@@ -174,13 +174,45 @@ def test_position_and_length_bias_recover_planted_effects():
     assert lb["p_value"] > 0.001
 
 
-def test_intra_rater_consistency_compares_repeats_with_the_first():
-    unit = np.array([0, 0, 1, 1, 2, 0])
-    rater = np.array([0, 0, 0, 0, 1, 1])
-    choice = np.array([0, 0, 1, 0, 1, 1])
-    out = dg.intra_rater_consistency(unit, rater, choice, 2)
-    assert out["overall"]["n"] == 2 and out["overall"]["value"] == 0.5
-    assert out["per_rater"][1]["n"] == 0
+def test_intra_rater_consistency_counts_ties_explicitly():
+    # pairs: (a, a) agree · (a, b) disagree · (tie, tie) agree · (tie, a) one-sided · (b, b) agree by rater 1
+    unit = np.array([0, 1, 2, 3, 4])
+    rater = np.array([0, 0, 0, 0, 1])
+    first = np.array([dg.A, dg.A, dg.TIE, dg.TIE, dg.B])
+    second = np.array([dg.A, dg.B, dg.TIE, dg.A, dg.B])
+    out = dg.intra_rater_consistency(unit, rater, first, second, 3, n_resamples=50)
+    assert out["agreement"]["value"] == pytest.approx(3 / 5) and out["agreement"]["n"] == 5
+    assert out["agreement_decided"]["value"] == pytest.approx(2 / 3) and out["agreement_decided"]["n"] == 3
+    assert out["tie_changes"]["value"] == pytest.approx(1 / 5)
+    assert out["per_rater"][0]["agreement"]["value"] == 0.5 and out["per_rater"][0]["agreement"]["n"] == 4
+    assert out["per_rater"][0]["agreement_decided"]["n"] == 2
+    assert out["per_rater"][1]["agreement"]["value"] == 1.0
+    assert out["per_rater"][2]["agreement"]["n"] == 0                 # no pairs: no figure
+
+
+def test_consistency_report_splits_by_guideline_version_and_keeps_straddling_pairs_apart():
+    pairs = dg.RepeatPairs(unit=np.array([0, 1, 2, 3]), rater=np.zeros(4, dtype=np.int64),
+                           first=np.array([dg.A, dg.A, dg.B, dg.A]), second=np.array([dg.A, dg.B, dg.B, dg.B]),
+                           first_version=np.array([1, 1, 2, 1]), second_version=np.array([1, 1, 2, 2]))
+    out = dg.consistency_report(pairs, 1, n_resamples=50)
+    assert out["agreement"]["value"] == pytest.approx(2 / 4)
+    assert out["by_guideline_version"][1]["agreement"]["value"] == pytest.approx(1 / 2)
+    assert out["by_guideline_version"][2]["agreement"]["n"] == 1
+    assert out["across_versions"]["value"] == 0.0 and out["across_versions"]["n"] == 1
+    empty = dg.consistency_report(dg.RepeatPairs.none(), 2, n_resamples=50)
+    assert empty["agreement"]["value"] is None and empty["by_guideline_version"] == {}
+
+
+def test_a_rater_who_disagrees_with_themselves_is_flagged_only_on_enough_evidence():
+    t = dg.Thresholds(min_self_agreement=0.6, min_judgments=10)
+    row = {"n_judgments": 50, "loo_majority": dg.figure(None), "gold_accuracy": dg.figure(None),
+           "too_fast": dg.figure(None), "p_left": {"value": None, "p_value": None}}
+    few = dict(row, intra_rater={"agreement": dg.shares(np.array([1]), np.array([8]))[0]})
+    many = dict(row, intra_rater={"agreement": dg.shares(np.array([4]), np.array([30]))[0]})
+    borderline = dict(row, intra_rater={"agreement": dg.shares(np.array([15]), np.array([30]))[0]})
+    assert dg.rater_flags(few, t) == []                       # 8 pairs: too little evidence
+    assert dg.rater_flags(many, t) == ["inconsistent"]        # 4/30, interval well below 0.6
+    assert dg.rater_flags(borderline, t) == []                # 15/30: the interval reaches 0.6
 
 
 def test_sycophancy_rates_per_suite():

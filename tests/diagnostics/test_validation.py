@@ -6,13 +6,16 @@ import json
 import random
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from tests.conftest import make_world
 from webapp.comparisons import services as comparison_services
 from webapp.comparisons.imports import import_file
+from webapp.comparisons.models import Comparison
 from webapp.diagnostics import report as reports
 from webapp.diagnostics.selectors import Selection
+from webapp.projects.services import project_settings_change
 
 WORDS = "the a model answer is clear short long because which then also very".split()
 
@@ -96,6 +99,34 @@ def test_no_sycophancy_planted_none_reported(project):
     simulate("--raters", 2, "--sycophancy", 0.5, "--seed", 14)
     rate = reports.build(project.project, Selection(), n_resamples=1000)["sycophancy"]["answer"]["rate"]
     assert within(rate, 0.5)
+
+
+def test_planted_consistency_is_recovered_per_rater_and_re_serves_enter_no_other_figure(project, monkeypatch):
+    monkeypatch.setattr(comparison_services, "_repeat_draw", random.Random(2027))
+    project_settings_change(project=project.project, actor=project.carol, consistency_fraction=0.2,
+                            consistency_min_gap=10)
+    import_file(project=project.project, data=pairs_jsonl(200, seed=5), file_name="sim.jsonl", actor=project.carol)
+    simulate("--raters", 1, "--accuracy", 0.8, "--consistency", 0.9, "--seed", 15, "--prefix", "steady")
+    simulate("--raters", 1, "--accuracy", 0.8, "--seed", 16, "--prefix", "fresh")        # decides afresh
+    simulate("--raters", 1, "--left-rate", 1.0, "--seed", 17, "--prefix", "lefty")        # always "left"
+    report = reports.build(project.project, Selection(), n_resamples=1000)
+    assert report["n_judgments"] == 600                                  # the regular ones: k = 3 per pair
+    assert set(Comparison.objects.values_list("judged", flat=True)) == {3}
+    by_name = {r["rater"]: r for r in report["raters"]}
+    name = {prefix: get_user_model().objects.get(username__startswith=prefix).profile.pseudonym
+            for prefix in ("steady", "fresh", "lefty")}
+    steady, fresh, lefty = (by_name[name[p]]["intra_rater"] for p in ("steady", "fresh", "lefty"))
+    assert all(r["agreement"]["n"] >= 30 for r in (steady, fresh, lefty))
+    assert within(steady["agreement"], 0.9)
+    assert within(fresh["agreement"], 0.8 ** 2 + 0.2 ** 2)               # two independent tries at 0.8
+    assert lefty["agreement"]["value"] == 0.0                            # sides swapped: never the same answer
+    assert "inconsistent" in by_name[name["lefty"]]["flags"]
+    assert "inconsistent" not in by_name[name["steady"]]["flags"]
+    intra = report["intra_rater"]
+    assert intra["agreement"]["n"] == sum(r["agreement"]["n"] for r in (steady, fresh, lefty))
+    assert intra["by_guideline_version"]["v1"]["agreement"] == intra["agreement"]
+    assert intra["across_versions"]["n"] == 0
+    assert intra["tie_changes"]["value"] == 0.0                          # nobody answered "tie"
 
 
 def test_simulate_raters_refuses_bad_rates(project):

@@ -1,7 +1,8 @@
-"""The inline-SVG chart helper: well-formed, escaped, points placed where the data says."""
+"""The inline-SVG chart helpers (line, forest, heatmap): well-formed, escaped, described in words,
+marks placed where the data says."""
 import xml.etree.ElementTree as ET
 
-from prefkit.plots import Series, line_chart, nice_ticks
+from prefkit.plots import Series, forest, heatmap, line_chart, nice_ticks
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
 
@@ -40,3 +41,50 @@ def test_nice_ticks_are_round_and_cover_the_range():
     assert nice_ticks(0, 1) == [0, 0.25, 0.5, 0.75, 1.0]
     assert nice_ticks(0.3, 0.71)[0] >= 0.3 and nice_ticks(0.3, 0.71)[-1] <= 0.71
     assert nice_ticks(0, 1000, 6) == [0, 200, 400, 600, 800, 1000]
+
+
+def _figure(value, low=None, high=None, n=10):
+    return {"value": value, "ci_low": low, "ci_high": high, "n": n}
+
+
+def test_forest_draws_one_row_per_estimate_with_its_interval_and_says_it_in_words():
+    svg = forest([("alice", _figure(0.8, 0.7, 0.9, 120)), ("bob", _figure(0.3, 0.2, 0.4)), ("carol", _figure(None))],
+                 title="Share left", reference=0.5, reference_label="no bias")
+    root = ET.fromstring(svg)
+    assert root.get("role") == "img" and root.find("svg:title", NS).text == "Share left"
+    rows = root.findall(".//svg:g[@class='estimate']", NS)
+    assert [r.get("data-label") for r in rows] == ["alice", "bob"]  # no value, no row
+    dots = [float(r.find("svg:circle", NS).get("cx")) for r in rows]
+    assert dots[0] > dots[1]  # 0.8 right of 0.3
+    interval = rows[0].find("svg:line[@class='interval']", NS)
+    assert float(interval.get("x1")) < dots[0] < float(interval.get("x2"))
+    assert "alice: 0.800, interval 0.700 to 0.900, n=120" in root.find("svg:desc", NS).text
+    reference = root.find("svg:line[@class='reference']", NS)
+    assert dots[1] < float(reference.get("x1")) < dots[0]
+
+
+def test_forest_keeps_values_outside_the_axis_at_its_edge_and_says_when_empty():
+    svg = forest([("x", _figure(-0.5, -0.9, 0.1))], title="alpha", lo=-0.2, hi=1.0, reference=0.0)
+    root = ET.fromstring(svg)
+    cx = float(root.find(".//svg:circle", NS).get("cx"))
+    assert cx == 170.0  # the left margin: drawn at -0.2, labelled with its value
+    assert "-0.500" in svg
+    empty = ET.fromstring(forest([], title="none"))
+    assert empty.find("svg:desc", NS).text == "no data"
+
+
+def test_heatmap_colours_each_pair_both_ways_and_leaves_unknown_pairs_empty():
+    svg = heatmap(["a", "b", "c"], {("a", "b"): 1.0, ("c", "b"): -1.0}, title="kappa")
+    root = ET.fromstring(svg)
+    cells = {c.find("svg:title", NS).text: c.get("fill") for c in root.findall(".//svg:rect[@class='cell']", NS)}
+    assert cells == {"a ~ b: 1.000": "rgb(0,0,255)", "b ~ a: 1.000": "rgb(0,0,255)",
+                     "b ~ c: -1.000": "rgb(255,0,0)", "c ~ b: -1.000": "rgb(255,0,0)"}
+    assert root.find("svg:desc", NS).text == "a ~ b: 1.000; b ~ c: -1.000"
+
+
+def test_forest_and_heatmap_escape_their_labels():
+    name = "<script>alert(1)</script>"
+    for svg in (forest([(name, _figure(0.5))], title="a & b"), heatmap([name, "x"], {(name, "x"): 0.2}, title="<t>")):
+        assert "<script>" not in svg
+        ET.fromstring(svg)
+    assert "no pair" in heatmap([], {}, title="kappa")

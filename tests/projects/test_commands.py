@@ -67,13 +67,14 @@ def test_it_creates_a_project_and_adds_members_in_the_admin(world):
     admin.login(username="dave", password=PASSWORD)
     response = admin.post("/admin/projects/project/add/", {
         "slug": "p-admin", "name": "Made in the admin", "description": "", "overlap": "2", "scale": "binary",
-        "lease_minutes": "10",
+        "lease_minutes": "10", "consistency_fraction": "0.05", "consistency_min_gap": "20",
         "memberships-TOTAL_FORMS": "1", "memberships-INITIAL_FORMS": "0", "memberships-MIN_NUM_FORMS": "0",
         "memberships-MAX_NUM_FORMS": "1000", "memberships-0-user": str(world.eve.pk),
     })
     assert response.status_code == 302, response.content.decode()[:3000]
     project = Project.objects.get(slug="p-admin")
     assert project.overlap == 2 and project.members.filter(pk=world.eve.pk).exists()
+    assert project.consistency_fraction == 0.05
     assert AuditEvent.objects.filter(action="project.created", project_id=project.pk).exists()
     assert AuditEvent.objects.filter(action="membership.added", project_id=project.pk,
                                      payload__member=world.eve.profile.pseudonym).exists()

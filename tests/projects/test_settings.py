@@ -12,6 +12,8 @@ pytestmark = pytest.mark.django_db
 
 def admin_form(project, **changes) -> dict:
     data = {"name": project.name, "description": project.description, "lease_minutes": str(project.lease_minutes),
+            "consistency_fraction": str(project.consistency_fraction),
+            "consistency_min_gap": str(project.consistency_min_gap),
             "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
             "memberships-MIN_NUM_FORMS": "0", "memberships-MAX_NUM_FORMS": "1000"}
     if project.allow_both_bad:
@@ -57,3 +59,15 @@ def test_it_audits_settings_edited_in_the_admin(world):
     event = AuditEvent.objects.get(action="project.settings_changed")
     assert event.actor == world.dave
     assert event.payload == {"lease_minutes": {"from": 10, "to": 15}, "rationale_required": {"from": False, "to": True}}
+
+
+def test_the_admin_refuses_an_out_of_range_consistency_fraction_naming_it(world):
+    admin = Client()
+    admin.login(username="dave", password=PASSWORD)
+
+    response = admin.post(f"/admin/projects/project/{world.project.pk}/change/",
+                          admin_form(world.project, consistency_fraction="0.5"))
+
+    assert response.status_code == 200 and "re-serve at most 0.2 of the tasks" in response.content.decode()
+    assert Project.objects.get(pk=world.project.pk).consistency_fraction == 0.0
+    assert not AuditEvent.objects.filter(action="project.settings_changed").exists()

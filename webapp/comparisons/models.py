@@ -166,11 +166,18 @@ class Assignment(models.Model):
     expires_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     skip_reason = models.CharField(max_length=500, blank=True)
+    # A consistency re-serve (Project.consistency_fraction): the rater's own earlier judged assignment
+    # of this comparison, served again with the sides swapped. It takes no overlap slot (taken,
+    # judged), and one original is re-served at most once (the one-to-one says so in the database).
+    repeat_of = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="repeat")
 
     class Meta:
         constraints = [
-            # No rater ever gets the same comparison twice (within a round; see Comparison.round).
-            models.UniqueConstraint(fields=["comparison", "rater", "round"], name="assignment_once_per_rater_round"),
+            # No rater ever gets the same comparison twice (within a round; see Comparison.round),
+            # but for a consistency re-serve of it (repeat_of). The serving query names the same
+            # condition, so it can use this partial index.
+            models.UniqueConstraint(fields=["comparison", "rater", "round"], condition=models.Q(repeat_of__isnull=True),
+                                    name="assignment_once_per_rater_round"),
         ]
         indexes = [
             models.Index(fields=["expires_at"], condition=models.Q(status="leased"), name="assignment_live_leases"),
@@ -190,6 +197,10 @@ class Assignment(models.Model):
 
     def is_live(self, now) -> bool:
         return self.status == self.Status.LEASED and self.expires_at > now
+
+    @property
+    def is_repeat(self) -> bool:
+        return self.repeat_of_id is not None
 
 
 def left_is_a_from_seed(seed: int) -> bool:
@@ -276,6 +287,9 @@ class Judgment(AppendOnlyModel):
     # Made here: the client's Idempotency-Key. Made elsewhere: the row's key in its source (dedupe on re-import).
     idempotency_key = models.CharField(max_length=100)
     supersedes = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by")
+    # Made on a consistency re-serve (Assignment.repeat_of): kept out of exports, agreement and
+    # majority figures by default, compared with the rater's first judgment of the pair instead.
+    repeat = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         constraints = [
@@ -290,6 +304,7 @@ class Judgment(AppendOnlyModel):
                        & (models.Q(origin="external") | models.Q(import_batch__isnull=False)))
                 ),
             ),
+            models.CheckConstraint(name="judgment_repeat_made_here", condition=models.Q(repeat=False) | models.Q(origin="here")),
         ]
         indexes = [models.Index(fields=["external_rater", "comparison"], name="judgment_external_rater")]
 

@@ -133,6 +133,7 @@ class JudgmentProvenance:
     source: str = ""
     import_batch: BatchFacts | None = None  # the judgments file it came from
     external_json: str = ""  # provenance recorded by the other tool or file
+    repeat_of_assignment_id: int | None = None  # a consistency re-serve: the rater's first assignment of the pair
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,7 @@ def judgment_provenance(*, judgment_id: int, viewer) -> JudgmentProvenance:
         origin=judgment.origin, origin_label=Judgment.Origin(judgment.origin).label, source=judgment.source,
         import_batch=_batch_facts(judgment.import_batch) if judgment.import_batch else None,
         external_json=_json(judgment.external),
+        repeat_of_assignment_id=judgment.assignment.repeat_of_id if judgment.assignment else None,
     )
 
 

@@ -20,7 +20,7 @@ class RequeueCandidate:
 def requeue_candidates(*, project, current_version_number: int, disagreeing_only: bool = False) -> list[RequeueCandidate]:
     """Comparisons whose current-round judgments include some made under an older guideline version."""
     rows = (
-        Judgment.objects.filter(superseded_by__isnull=True)  # corrections replace what they supersede
+        Judgment.objects.filter(superseded_by__isnull=True, repeat=False)  # corrections replace what they supersede
         .filter(comparison__project=project, assignment__round=F("comparison__round"))
         .values("comparison_id", "comparison__round", "guideline_version__number", "choice")
         .order_by("comparison_id", "id")
@@ -63,7 +63,8 @@ def rater_progress(*, project, rater, now: dt.datetime) -> dict:
     judged = Assignment.objects.filter(project=project, rater=rater, status=Assignment.Status.SUBMITTED).aggregate(
         total=Count("id"), today=Count("id", filter=Q(finished_at__gte=start_of_day(now))))
     # The same candidates assignment_next picks from: a free slot, and no assignment of theirs in this round.
-    had = Assignment.objects.filter(rater=rater, comparison=OuterRef("pk"), round=OuterRef("round"))
+    had = Assignment.objects.filter(rater=rater, comparison=OuterRef("pk"), round=OuterRef("round"),
+                                    repeat_of__isnull=True)  # as the serving query: the partial unique index
     open_pairs = (Comparison.objects.filter(project=project, taken__lt=project.overlap).exclude(Exists(had))
                   .order_by()[:REMAINING_CAP + 1].count())
     leased = Assignment.objects.filter(project=project, rater=rater, status=Assignment.Status.LEASED,

@@ -29,6 +29,7 @@ from webapp.guidelines.models import GuidelineVersion
 from webapp.projects.models import Project
 
 _seed_source = random.SystemRandom()
+_repeat_draw = random.Random()  # whether a next-task call re-serves (a share, not a secret)
 MAX_RATIONALE_CHARS = 10_000
 MAX_SKIP_REASON_CHARS = 500
 MAX_ACTIVE_MS = 24 * 3600 * 1000
@@ -46,13 +47,14 @@ def _expire_leases(*, now: dt.datetime, project_id: int | None) -> int:
     if project_id is not None:
         leases = leases.filter(project_id=project_id)
     expired = list(leases.select_for_update(skip_locked=True, of=("self",)).values_list(
-        "id", "comparison_id", "rater__profile__pseudonym", "project_id"))
+        "id", "comparison_id", "rater__profile__pseudonym", "project_id", "repeat_of_id"))
     if not expired:
         return 0
     Assignment.objects.filter(pk__in=[row[0] for row in expired]).update(status=Assignment.Status.EXPIRED, finished_at=now)
-    for comparison_id, count in sorted(Counter(row[1] for row in expired).items()):
+    slots = Counter(row[1] for row in expired if row[4] is None)  # a consistency re-serve took no slot
+    for comparison_id, count in sorted(slots.items()):
         Comparison.objects.filter(pk=comparison_id).update(taken=F("taken") - count)
-    for assignment_id, comparison_id, rater_pseudonym, proj_id in expired:
+    for assignment_id, comparison_id, rater_pseudonym, proj_id, _repeat_of in expired:
         audit_record(actor=None, action="assignment.expired", object_type="comparisons.assignment",
                      object_id=str(assignment_id), project_id=proj_id,
                      payload={"comparison_id": comparison_id, "rater": rater_pseudonym})
@@ -88,12 +90,18 @@ def assignment_next(*, project, rater, now: dt.datetime | None = None) -> Assign
     Serving order: comparisons closest to completion first, so finished pairs accumulate.
     PostgreSQL: FOR UPDATE SKIP LOCKED lets raters race without waiting on each other.
     SQLite: the IMMEDIATE transaction serializes claims.
+    With the project's consistency_fraction above 0, that share of calls first tries to re-serve
+    one of the rater's own judged pairs (_claim_repeat); at 0 (the default) nothing more is done.
     """
     now = now or clock.now()
     version, live_id = _serving_gate(project=project, rater=rater, now=now)
     if live_id is not None:
         return _resume(live_id, version)
     lease = _Lease(project=project, rater=rater, version=version, now=now)
+    if project.consistency_fraction and _repeat_draw.random() < project.consistency_fraction:
+        repeat = _claim_repeat(lease)
+        if repeat is not None:
+            return repeat
     if connection.vendor == "postgresql":
         row = comparison_sql.claim(project_id=project.pk, overlap=project.overlap, rater_id=rater.pk,
                                    lease=lease.assignment)
@@ -121,6 +129,36 @@ def _claim_serialized(lease: "_Lease") -> Assignment | None:
     comparison = _comparison_from_row(project, picked)
     lease.assignment.comparison_id, lease.assignment.round = comparison.pk, comparison.round
     return lease.leased(assignment_id=comparison_sql.take_slot_and_lease(lease.assignment), comparison=comparison)
+
+
+@transaction.atomic
+def _claim_repeat(lease: "_Lease") -> Assignment | None:
+    """Re-serve one of the rater's own judged pairs, the sides swapped relative to the first time,
+    without taking an overlap slot; None when none is eligible (see comparison_sql.pick_repeat)."""
+    project, rater = lease.project, lease.rater
+    live_id = comparison_sql.live_lease_id(project_id=project.pk, rater_id=rater.pk, now=lease.now)
+    if live_id is not None:  # a concurrent call of the same rater won
+        return _resume(live_id, lease.version)
+    picked = comparison_sql.pick_repeat(project_id=project.pk, rater_id=rater.pk, min_gap=project.consistency_min_gap)
+    if picked is None:
+        return None
+    comparison = _comparison_from_row(project, picked)
+    assignment, fresh_seed = lease.assignment, lease.assignment.seed
+    assignment.comparison_id, assignment.round, assignment.repeat_of_id = comparison.pk, comparison.round, picked.original_id
+    assignment.seed = _seed_showing(left_is_a=not left_is_a_from_seed(picked.original_seed))
+    assignment_id = comparison_sql.lease_repeat(assignment)
+    if assignment_id is None:  # served a new pair instead, in its own random order
+        assignment.repeat_of_id, assignment.seed = None, fresh_seed
+        return None
+    return lease.leased(assignment_id=assignment_id, comparison=comparison)
+
+
+def _seed_showing(*, left_is_a: bool) -> int:
+    """A fresh seed whose display order puts A on the left exactly when `left_is_a`."""
+    while True:
+        seed = _seed_source.getrandbits(62)
+        if left_is_a_from_seed(seed) == left_is_a:
+            return seed
 
 
 class _Lease:
@@ -244,6 +282,7 @@ def judgment_submit(*, assignment_id: int, rater, choice: str, strength: int | N
         choice=canonical_choice(choice, left_is_a), choice_displayed=choice, display_order="AB" if left_is_a else "BA",
         strength=strength, rationale=rationale, flags=flags, served_at=sql.read_datetime(locked.served_at), submitted_at=now,
         active_ms=active_ms, idempotency_key=idempotency_key, supersedes=previous,
+        repeat=locked.repeat_of_id is not None,
     )
     judgment.pk = comparison_sql.insert_judgment(judgment, first=previous is None,
                                                  postgresql=connection.vendor == "postgresql")
@@ -253,7 +292,8 @@ def judgment_submit(*, assignment_id: int, rater, choice: str, strength: int | N
         project_id=locked.project_id,
         payload={"assignment_id": assignment_id, "comparison_id": locked.comparison_id,
                  "guideline_version_id": locked.guideline_version_id, "choice": judgment.choice,
-                 "strength": strength, "supersedes": previous.pk if previous else None},
+                 "strength": strength, "supersedes": previous.pk if previous else None,
+                 **({"repeat_of_assignment": locked.repeat_of_id} if judgment.repeat else {})},
     )
     return judgment, True
 
@@ -273,7 +313,8 @@ def assignment_skip(*, assignment_id: int, rater, reason: str, now: dt.datetime 
     if not assignment.is_live(now):
         raise LeaseLost("this task is no longer leased to you (submitted, skipped or expired)")
     Assignment.objects.filter(pk=assignment.pk).update(status=Assignment.Status.SKIPPED, finished_at=now, skip_reason=reason)
-    Comparison.objects.filter(pk=assignment.comparison_id).update(taken=F("taken") - 1)
+    if not assignment.is_repeat:  # a consistency re-serve took no slot
+        Comparison.objects.filter(pk=assignment.comparison_id).update(taken=F("taken") - 1)
     audit_record(actor=rater, action="assignment.skipped", obj=assignment, project_id=assignment.project_id,
                  payload={"comparison_id": assignment.comparison_id, "reason": reason})
     assignment.status, assignment.skip_reason = Assignment.Status.SKIPPED, reason

@@ -30,11 +30,14 @@ _GATE = f"""
     SELECT s.id AS version_id, s.number, s.sha256, s.acknowledged, s.quiz_pending, ({LIVE_LEASE_SQL}) AS live_id
     FROM ({guideline_sql.CURRENT_VERSION_STATUS_SQL}) s"""
 # Closest to completion first, never a pair this rater had in the comparison's current round.
+# (A consistency re-serve always has its original beside it: `repeat_of_id IS NULL` changes
+# nothing but lets the lookup use the partial unique index assignment_once_per_rater_round.)
 _CANDIDATES = """
     FROM comparisons_comparison c
     WHERE c.project_id = %s AND c.taken < %s
       AND NOT EXISTS (SELECT 1 FROM comparisons_assignment seen
-                      WHERE seen.comparison_id = c.id AND seen.rater_id = %s AND seen.round = c.round)
+                      WHERE seen.comparison_id = c.id AND seen.rater_id = %s AND seen.round = c.round
+                        AND seen.repeat_of_id IS NULL)
     ORDER BY c.taken DESC, c.id LIMIT 1"""
 # What a rater is served of the picked comparison `picked` (services._comparison_from_row reads it).
 _SERVED_COLUMNS = """
@@ -80,6 +83,41 @@ _CLAIM_PG = f"""
     {_SERVED_JOINS}"""
 
 
+# --- Consistency re-serves (Project.consistency_fraction) ------------------------------------
+# One of the rater's own judged assignments, not a re-serve itself nor re-served yet, followed by
+# at least `gap` judgments of theirs (it finished before their gap-th latest): picked at random,
+# served with what a pick serves (the original's round, not the comparison's).
+_REPEAT_ORIGINAL = """
+    SELECT a.id AS original_id, a.seed AS original_seed, c.id, a.round, c.prompt_id, c.response_a_id, c.response_b_id
+    FROM comparisons_assignment a JOIN comparisons_comparison c ON c.id = a.comparison_id
+    WHERE a.project_id = %s AND a.rater_id = %s AND a.status = %s AND a.repeat_of_id IS NULL
+      AND a.finished_at < (SELECT g.finished_at FROM comparisons_assignment g
+                           WHERE g.project_id = %s AND g.rater_id = %s AND g.status = %s
+                           ORDER BY g.finished_at DESC LIMIT 1 OFFSET %s)
+      AND NOT EXISTS (SELECT 1 FROM comparisons_assignment r WHERE r.repeat_of_id = a.id)
+    ORDER BY random() LIMIT 1"""
+_PICK_REPEAT = f"""
+    SELECT picked.original_id, picked.original_seed, {_SERVED_COLUMNS}
+    FROM ({_REPEAT_ORIGINAL}) picked
+    {_SERVED_JOINS}"""
+# A concurrent call of the same rater may have re-served the same original a moment ago: the
+# one-to-one refuses the second, which then returns no id (and the caller serves a new pair).
+_INSERT_REPEAT = f"""
+    INSERT INTO comparisons_assignment {sql.insert_columns(Assignment)}
+    VALUES ({", ".join(["%s"] * len(_ASSIGNMENT_FIELDS))}) ON CONFLICT DO NOTHING RETURNING id"""
+
+
+def pick_repeat(*, project_id: int, rater_id: int, min_gap: int):
+    """An original to re-serve to the rater (original_id, original_seed and what a pick serves), or None."""
+    return sql.named_one(_PICK_REPEAT, [project_id, rater_id, SUBMITTED, project_id, rater_id, SUBMITTED, min_gap - 1])
+
+
+def lease_repeat(lease: Assignment) -> int | None:
+    """Insert the re-serve's lease (no slot taken); its id, or None when the original was just re-served."""
+    row = sql.one(_INSERT_REPEAT, sql.insert_params(lease, _ALL_ASSIGNMENT_PARAMS))
+    return None if row is None else row[0]
+
+
 def serving_gate(*, project_id: int, rater_id: int, now):
     """(version_id, number, sha256, acknowledged, quiz_pending, live_id) by name, or None when the
     project has no guideline."""
@@ -112,7 +150,7 @@ def take_slot_and_lease(lease: Assignment) -> int:
 # Locks the assignment and, in the same round trip, looks up the idempotency key.
 _LOCK_ASSIGNMENT = """
     SELECT a.id, a.project_id, a.comparison_id, a.guideline_version_id, a.status, a.seed, a.served_at,
-           a.status = %s AND a.expires_at > %s AS live,
+           a.repeat_of_id, a.status = %s AND a.expires_at > %s AS live,
            p.scale, p.allow_both_bad, p.rationale_required, k.id AS earlier_id, k.assignment_id AS earlier_assignment_id
     FROM comparisons_assignment a
     JOIN projects_project p ON p.id = a.project_id
@@ -126,9 +164,13 @@ _INSERT_JUDGMENT = f"""
     VALUES ({", ".join(["%s"] * len(_JUDGMENT_FIELDS))}) RETURNING id"""
 _MARK_SUBMITTED = "UPDATE comparisons_assignment SET status = %s, finished_at = %s WHERE id = %s"
 _COUNT_JUDGED = "UPDATE comparisons_comparison SET judged = judged + 1 WHERE id = %s"
-# PostgreSQL: a first judgment and the two counters it moves, in one round trip.
+# PostgreSQL: a first judgment and the two counters it moves, in one round trip. A re-serve's
+# first judgment marks its assignment submitted but counts nothing toward the overlap.
 _INSERT_FIRST_JUDGMENT_PG = f"""
     WITH submitted AS ({_MARK_SUBMITTED}), judged AS ({_COUNT_JUDGED})
+    {_INSERT_JUDGMENT}"""
+_INSERT_FIRST_REPEAT_JUDGMENT_PG = f"""
+    WITH submitted AS ({_MARK_SUBMITTED})
     {_INSERT_JUDGMENT}"""
 
 
@@ -145,16 +187,20 @@ def judgment_by_key(*, rater_id: int, idempotency_key: str) -> tuple[int | None,
 
 
 def insert_judgment(judgment: Judgment, *, first: bool, postgresql: bool) -> int:
-    """Insert the judgment; a first one also marks its assignment submitted and counts it."""
+    """Insert the judgment; a first one also marks its assignment submitted and (unless it is a
+    consistency re-serve's) counts it toward the comparison's overlap."""
     params = sql.insert_params(judgment, _JUDGMENT_PARAMS)
     submitted_at = sql.db_datetime(judgment.submitted_at)
     if first and postgresql:
+        if judgment.repeat:
+            return sql.one(_INSERT_FIRST_REPEAT_JUDGMENT_PG, [SUBMITTED, submitted_at, judgment.assignment_id, *params])[0]
         counters = [SUBMITTED, submitted_at, judgment.assignment_id, judgment.comparison_id]
         return sql.one(_INSERT_FIRST_JUDGMENT_PG, [*counters, *params])[0]
     judgment_id = sql.one(_INSERT_JUDGMENT, params)[0]
     if first:
         sql.execute(_MARK_SUBMITTED, [SUBMITTED, submitted_at, judgment.assignment_id])
-        sql.execute(_COUNT_JUDGED, [judgment.comparison_id])
+        if not judgment.repeat:
+            sql.execute(_COUNT_JUDGED, [judgment.comparison_id])
     return judgment_id
 
 

@@ -8,27 +8,10 @@ from dataclasses import asdict
 import numpy as np
 
 from prefkit import diagnostics as dg
-from webapp.core.errors import ValidationFailed
 from webapp.diagnostics import selectors
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2  # 2: intra_rater from consistency re-serves, an object of figures
 FIGURE_KEYS = ("value", "ci_low", "ci_high", "n")
-
-
-def thresholds_from(values: dict) -> dg.Thresholds:
-    """The lead's thresholds from a form, job params or command options (defaults for the rest)."""
-    defaults = asdict(dg.Thresholds())
-    out = {}
-    for name, default in defaults.items():
-        raw = values.get(name)
-        if raw in (None, ""):
-            out[name] = default
-            continue
-        try:
-            out[name] = type(default)(raw)
-        except (TypeError, ValueError):
-            raise ValidationFailed(f"{name} must be a number", field=name) from None
-    return dg.Thresholds(**out)
 
 
 def _breakdown(data: dg.RaterData, n_resamples: int, seed: int) -> dict:
@@ -53,8 +36,10 @@ def build(project, selection: selectors.Selection, *, thresholds: dg.Thresholds 
     loaded = selectors.load(project, selection)
     report = {"report_version": REPORT_VERSION, "project": project.slug, "selection": selection.as_dict(),
               "thresholds": asdict(thresholds), "n_resamples": n_resamples, "seed": seed}
-    report.update(dg.rater_diagnostics(loaded.data, thresholds=thresholds, n_resamples=n_resamples, seed=seed,
-                                       progress=step))
+    report.update(dg.rater_diagnostics(loaded.data, repeats=loaded.repeats, thresholds=thresholds,
+                                       n_resamples=n_resamples, seed=seed, progress=step))
+    intra = report["intra_rater"]
+    intra["by_guideline_version"] = {_version_label(v): block for v, block in intra["by_guideline_version"].items()}
     step("breakdown by origin")
     report["by_origin"] = {
         origin: _breakdown(loaded.data.subset(loaded.origin == code), n_resamples, seed)
@@ -62,10 +47,21 @@ def build(project, selection: selectors.Selection, *, thresholds: dg.Thresholds 
     }
     step("breakdown by guideline version")
     report["by_guideline_version"] = {
-        (f"v{v}" if v else "unknown"): _breakdown(loaded.data.subset(loaded.guideline == v), n_resamples, seed)
+        _version_label(v): _breakdown(loaded.data.subset(loaded.guideline == v), n_resamples, seed)
         for v in np.unique(loaded.guideline)
     }
     return report
+
+
+def _version_label(number: int) -> str:
+    return f"v{number}" if number else "unknown"
+
+
+def flag_raters(report: dict, thresholds: dg.Thresholds) -> list[dict]:
+    """The report's per-rater rows, flagged by `thresholds` (the project's saved ones, which may have
+    changed since the report was computed). The "too fast" shares stay the report's: they count
+    judgments under the too_fast_ms the report was computed with."""
+    return [dict(row, flags=dg.rater_flags(row, thresholds)) for row in report["raters"]]
 
 
 def figures(report: dict, prefix: str = ""):

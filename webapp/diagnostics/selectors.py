@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Length
 
 from prefkit import diagnostics as dg, probes
@@ -61,9 +61,10 @@ def _when(value, name):
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
-def judgments(project, selection: Selection):
-    """The current (not superseded) judgments of the selection."""
-    qs = Judgment.objects.filter(comparison__project=project, superseded_by__isnull=True)
+def judgments(project, selection: Selection, *, repeats: bool = False):
+    """The current (not superseded) judgments of the selection: the regular ones, or (`repeats`)
+    those made on consistency re-serves, which no agreement, majority or bias figure counts."""
+    qs = Judgment.objects.filter(comparison__project=project, superseded_by__isnull=True, repeat=repeats)
     if selection.guideline_version is not None:
         qs = qs.filter(guideline_version__number=selection.guideline_version)
     if selection.rater:
@@ -83,6 +84,21 @@ class Loaded:
     origin: np.ndarray            # per judgment, index into ORIGINS
     guideline: np.ndarray         # per judgment, guideline version number, 0 when unknown
     comparison_ids: np.ndarray    # per unit
+    repeats: dg.RepeatPairs       # the selection's re-serves, each beside the rater's first judgment
+
+
+def _repeat_rows(project, selection: Selection) -> list[tuple]:
+    """(comparison id, rater, first choice, repeat choice, first version, repeat version) of each
+    re-serve judged in the selection; the first is the current judgment of the original assignment."""
+    first = Judgment.objects.filter(assignment_id=OuterRef("assignment__repeat_of_id"),
+                                    superseded_by__isnull=True).order_by("-id")
+    rows = (judgments(project, selection, repeats=True).order_by()
+            .annotate(first_choice=Subquery(first.values("choice")[:1]),
+                      first_version=Subquery(first.values("guideline_version__number")[:1]))
+            .filter(first_choice__isnull=False)
+            .values_list("comparison_id", "rater__profile__pseudonym", "first_choice", "choice", "first_version",
+                         "guideline_version__number"))
+    return list(rows)
 
 
 def load(project, selection: Selection, *, chunk: int = 50_000) -> Loaded:
@@ -114,11 +130,16 @@ def load(project, selection: Selection, *, chunk: int = 50_000) -> Loaded:
     cols = list(zip(*rows.iterator(chunk_size=chunk))) or [()] * 8
     comp, names, choice, strength, order, active, origin, version = cols
     unit = np.searchsorted(comparison_ids, np.asarray(comp, dtype=np.int64))
-    rater_names, rater = np.unique(np.asarray(names, dtype=object).astype(str), return_inverse=True)
+    r_comp, r_names, r_first, r_second, r_first_version, r_version = (
+        list(zip(*_repeat_rows(project, selection))) or [()] * 6)
+    # Raters are numbered over both, so a rater whose only judgments in the selection are re-serves has a row too.
+    all_names = np.asarray(list(names) + list(r_names), dtype=object).astype(str)
+    rater_names, all_rater = np.unique(all_names, return_inverse=True)
+    rater, repeat_rater = all_rater.ravel()[:len(names)], all_rater.ravel()[len(names):]
     origin_code = {o: i for i, o in enumerate(ORIGINS)}
     data = dg.RaterData(
-        unit=unit.astype(np.int64), rater=rater.ravel().astype(np.int64),
-        choice=np.fromiter((CHOICE_CODE[c] for c in choice), dtype=np.int64, count=len(choice)),
+        unit=unit.astype(np.int64), rater=rater.astype(np.int64),
+        choice=_choice_codes(choice),
         strength=np.array([np.nan if s is None else s for s in strength], dtype=np.float64),
         left_is_a=np.fromiter((1 if o == "AB" else 0 if o == "BA" else -1 for o in order), dtype=np.int64,
                               count=len(order)),
@@ -128,6 +149,17 @@ def load(project, selection: Selection, *, chunk: int = 50_000) -> Loaded:
         syc_suite=np.asarray(syc_suite, dtype=np.int64), rater_names=[str(n) for n in rater_names],
         suite_names=suites,
     )
+    repeats = dg.RepeatPairs(
+        unit=np.searchsorted(comparison_ids, np.asarray(r_comp, dtype=np.int64)).astype(np.int64),
+        rater=repeat_rater.astype(np.int64), first=_choice_codes(r_first), second=_choice_codes(r_second),
+        first_version=_version_numbers(r_first_version), second_version=_version_numbers(r_version))
     return Loaded(data=data, origin=np.fromiter((origin_code[o] for o in origin), dtype=np.int64, count=len(origin)),
-                  guideline=np.array([0 if v is None else v for v in version], dtype=np.int64),
-                  comparison_ids=comparison_ids)
+                  guideline=_version_numbers(version), comparison_ids=comparison_ids, repeats=repeats)
+
+
+def _choice_codes(choices) -> np.ndarray:
+    return np.fromiter((CHOICE_CODE[c] for c in choices), dtype=np.int64, count=len(choices))
+
+
+def _version_numbers(numbers) -> np.ndarray:
+    return np.array([0 if v is None else v for v in numbers], dtype=np.int64)

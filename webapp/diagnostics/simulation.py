@@ -12,6 +12,13 @@ The true answer is the comparison's gold when it has one, else a coin flip fixed
 (the same for every simulated rater). Because the display order is random and independent of the
 truth and the lengths, the expected share of "left" is 1/2 + left_rate / 2, and likewise for
 longer; with no reflex both are 1/2.
+
+A pair served again (a consistency re-serve: the service gives no hint, the rater remembers its
+own earlier answer the way a person might): with `consistency` set, the rater gives its earlier
+canonical answer again with that probability, else the other side (a tie becomes a side), so its
+expected agreement with itself is exactly `consistency`. Unset, it decides afresh by the steps
+above, so its agreement with itself follows from its other habits (accuracy p and no reflex:
+p^2 + (1 - p)^2; always "left": 0, since the sides are swapped).
 """
 import hashlib
 import random
@@ -39,10 +46,13 @@ class RaterHabits:
     sycophancy: float = 0.0
     tie_rate: float = 0.0           # only on scales that allow a tie
     active_ms: int = 8000           # median time on task
+    consistency: float | None = None  # on a pair served again: P(same answer as before); None: decide afresh
 
     def check(self) -> None:
-        for name in ("accuracy", "left_rate", "longer_rate", "sycophancy", "tie_rate"):
+        for name in ("accuracy", "left_rate", "longer_rate", "sycophancy", "tie_rate", "consistency"):
             value = getattr(self, name)
+            if value is None:
+                continue
             if not 0.0 <= value <= 1.0:
                 raise ValidationFailed(f"{name} must be between 0 and 1; got {value}", field=name)
         if self.active_ms < 0:
@@ -57,16 +67,21 @@ def _truth(comparison_id: int, gold: str, seed: int) -> str:
 
 
 def decide(assignment, habits: RaterHabits, rng: random.Random, *, seed: int, allows_tie: bool,
-           known: dict[int, tuple[str, dict]]) -> str:
+           known: dict[int, tuple[str, dict]], earlier: str | None = None) -> str:
     """The displayed choice ("left" | "right" | "tie") a rater with these habits makes.
 
     `known` maps comparison id to (gold, metadata): what the serving path does not load (a person
-    never sees the gold either; the simulation needs it to know the truth and the probes)."""
+    never sees the gold either; the simulation needs it to know the truth and the probes).
+    `earlier`: the rater's own earlier canonical answer on this pair ("a" | "b" | "tie"), if any."""
     comparison = assignment.comparison
     gold, metadata = known.get(comparison.pk, ("", {}))
     left_is_a = assignment.left_is_a
-    side_of = {"a": "left" if left_is_a else "right", "b": "right" if left_is_a else "left"}
+    side_of = {"a": "left" if left_is_a else "right", "b": "right" if left_is_a else "left", "tie": "tie"}
     other = {"a": "b", "b": "a"}
+    if earlier is not None and habits.consistency is not None:
+        if rng.random() < habits.consistency:
+            return side_of[earlier]
+        return side_of[other[earlier]] if earlier in other else side_of[rng.choice("ab")]
     probe = metadata.get(PROBE_KEY) if isinstance(metadata, dict) else None
     if isinstance(probe, dict) and probe.get("sycophantic") in ("a", "b"):
         syc = probe["sycophantic"]
@@ -107,6 +122,7 @@ def simulate_raters(*, project, count: int, habits: RaterHabits, seed: int = 0, 
     spec = project.scale_spec
     strengths = [value for value, _ in spec.strengths]
     rng = random.Random(seed)
+    answered: dict[tuple[int, int], str] = {}  # (rater, comparison) -> canonical answer: each rater's memory
     done = {r.pk: 0 for r in raters}
     active = list(raters)
     total = 0
@@ -116,13 +132,16 @@ def simulate_raters(*, project, count: int, habits: RaterHabits, seed: int = 0, 
             if assignment is None or (max_per_rater is not None and done[rater.pk] >= max_per_rater):
                 active.remove(rater)
                 continue
-            choice = decide(assignment, habits, rng, seed=seed, allows_tie=spec.allows_tie, known=known)
-            judgment_submit(
+            remembered = (rater.pk, assignment.comparison.pk)
+            choice = decide(assignment, habits, rng, seed=seed, allows_tie=spec.allows_tie, known=known,
+                            earlier=answered.get(remembered))
+            judgment, _ = judgment_submit(
                 assignment_id=assignment.pk, rater=rater, choice=choice,
                 strength=rng.choice(strengths) if strengths and choice in ("left", "right") else None,
                 active_ms=max(0, int(rng.lognormvariate(0, 0.5) * habits.active_ms)),
                 idempotency_key=f"simulated-{assignment.pk}",
             )
+            answered.setdefault(remembered, judgment.choice)  # the first answer is the one a re-serve repeats
             done[rater.pk] += 1
             total += 1
             if progress and total % 100 == 0:

@@ -1,7 +1,7 @@
 """JSON API for exports: POST /api/v1/projects/{slug}/exports (the names of the command's flags)."""
 from typing import Literal
 
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from pydantic import ConfigDict
 
 from webapp.exports import services
@@ -32,6 +32,8 @@ class ExportIn(Schema):
     quiz: Literal["any", "with", "without"] | None = None
     rounds: Literal["current", "all"] | None = None
     probes: Literal["any", "with", "without"] | None = None
+    repeats: Literal["any", "with", "without"] | None = Field(
+        None, description="judgments made on consistency re-serves: without (the default), any, or only those")
 
 
 @router.post("/projects/{slug}/exports", response={202: JobOut, **error_responses(403, 404)},

@@ -24,7 +24,7 @@ ORIGINS = ("here", "import", "external")
 INCLUDE_CHOICES = ("any", "with", "without")  # gold / quiz / probe items: keep all, only those, or none of them
 ROUNDS = ("current", "all")
 FILTER_FIELDS = ("origin", "guideline_versions", "since", "until", "exclude_raters", "min_judgments", "gold", "quiz",
-                 "rounds", "probes")
+                 "rounds", "probes", "repeats")
 _CHUNK = 2000  # judgments fetched per round trip (a server-side cursor on PostgreSQL)
 _COMPARISONS_PER_FETCH = 500
 
@@ -41,6 +41,7 @@ class ExportFilters:
     quiz: str = "any"
     rounds: str = "all"
     probes: str = "without"  # sycophancy probes mixed into the queue (metadata.probe) are not training data
+    repeats: str = "without"  # judgments made on consistency re-serves (Judgment.repeat): left out by default
 
     def as_dict(self) -> dict:
         return {name: list(value) if isinstance(value, tuple) else value for name, value in asdict(self).items()}
@@ -75,6 +76,7 @@ def parse_filters(values: dict, *, project) -> ExportFilters:
         quiz=_choice(values.get("quiz"), "quiz", INCLUDE_CHOICES, "any"),
         rounds=_choice(values.get("rounds"), "rounds", ROUNDS, "all"),
         probes=_choice(values.get("probes"), "probes", INCLUDE_CHOICES, "without"),
+        repeats=_choice(values.get("repeats"), "repeats", INCLUDE_CHOICES, "without"),
     )
     start, end = _moment(filters.since, "since", end_of_day=False), _moment(filters.until, "until", end_of_day=True)
     if start and end and start > end:
@@ -88,6 +90,8 @@ def selected_judgments(project, filters: ExportFilters):
     # the latter at one row and, for a cursor, picked a nested loop that read the table per comparison.
     corrected = Judgment.objects.filter(supersedes_id=OuterRef("pk"))
     qs = Judgment.objects.filter(comparison__project=project).filter(~Exists(corrected))
+    if filters.repeats != "any":
+        qs = qs.filter(repeat=filters.repeats == "with")
     if filters.origin:
         qs = qs.filter(origin__in=filters.origin)
     if filters.guideline_versions:

@@ -283,7 +283,8 @@ def labelstudio_export(*, project, out_path) -> dict:
     comparisons = (Comparison.objects.filter(project=project).order_by("id")
                    .select_related("prompt", "response_a", "response_b"))
     for comparison in comparisons.iterator(chunk_size=500):
-        current = (Judgment.objects.filter(comparison=comparison, superseded_by__isnull=True).order_by("id")
+        current = (Judgment.objects.filter(comparison=comparison, superseded_by__isnull=True, repeat=False)
+                   .order_by("id")
                    .select_related("rater__profile", "external_rater"))
         items = []
         for j in current:

@@ -38,6 +38,8 @@ class ProjectAdmin(admin.ModelAdmin):
             slug=obj.slug, name=obj.name, actor=request.user, overlap=obj.overlap, scale=obj.scale,
             allow_both_bad=obj.allow_both_bad, rationale_required=obj.rationale_required,
             lease_minutes=obj.lease_minutes, description=obj.description,
+            overlap_counts_external=obj.overlap_counts_external, consistency_fraction=obj.consistency_fraction,
+            consistency_min_gap=obj.consistency_min_gap,
         )
         obj.pk, obj._state.adding = created.pk, False
 

@@ -1,6 +1,8 @@
+import math
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -37,6 +39,14 @@ SCALE_SPECS = {
 }
 
 
+MAX_CONSISTENCY_FRACTION = 0.2
+
+
+def validate_finite(value: float) -> None:
+    if not math.isfinite(value):
+        raise ValidationError("must be a finite number", code="finite")
+
+
 class Project(models.Model):
     slug = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
@@ -52,13 +62,32 @@ class Project(models.Model):
     # Judgments made elsewhere (imported, pulled) fill overlap slots only if the lead says so.
     overlap_counts_external = models.BooleanField(
         default=False, help_text="Imported judgments count toward each comparison's overlap k.")
+    # Intra-rater consistency: this share of next-task calls re-serves one of the rater's own judged
+    # pairs, sides swapped, judged at least `consistency_min_gap` judgments ago (0: never).
+    consistency_fraction = models.FloatField(
+        default=0.0, validators=[
+            validate_finite, MinValueValidator(0.0, message="the share of re-served tasks cannot be negative (0 turns it off)"),
+            MaxValueValidator(MAX_CONSISTENCY_FRACTION,
+                              message=f"re-serve at most {MAX_CONSISTENCY_FRACTION:g} of the tasks "
+                                      f"(one in {round(1 / MAX_CONSISTENCY_FRACTION)})")],
+        help_text="Share of next tasks (0 to 0.2) that re-serve one of the rater's own earlier pairs, sides swapped, "
+                  "to measure how often raters agree with themselves. 0 turns it off.")
+    consistency_min_gap = models.PositiveIntegerField(
+        default=20, validators=[MinValueValidator(1, message="the gap is at least 1 judgment"),
+                                MaxValueValidator(10_000, message="the gap is at most 10000 judgments")],
+        help_text="A pair is re-served only after the rater made at least this many other judgments since.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
 
     class Meta:
         ordering = ["slug"]
-        constraints = [models.CheckConstraint(condition=models.Q(overlap__gte=1), name="project_overlap_positive")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(overlap__gte=1), name="project_overlap_positive"),
+            models.CheckConstraint(condition=models.Q(consistency_fraction__gte=0.0,
+                                                      consistency_fraction__lte=MAX_CONSISTENCY_FRACTION),
+                                   name="project_consistency_fraction_range"),
+        ]
 
     def __str__(self):
         return self.name

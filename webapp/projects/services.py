@@ -9,7 +9,8 @@ from webapp.projects.models import Membership, Project, Scale
 @transaction.atomic
 def project_create(*, slug: str, name: str, actor, overlap: int = 3, scale: str = Scale.BINARY_TIE,
                    allow_both_bad: bool = False, rationale_required: bool = False, lease_minutes: int = 10,
-                   description: str = "", overlap_counts_external: bool = False) -> Project:
+                   description: str = "", overlap_counts_external: bool = False, consistency_fraction: float = 0.0,
+                   consistency_min_gap: int = 20) -> Project:
     """Create a project; its creator becomes a member."""
     if Project.objects.filter(slug=slug).exists():
         raise Conflict(f"project {slug!r} already exists", field="slug")
@@ -17,7 +18,8 @@ def project_create(*, slug: str, name: str, actor, overlap: int = 3, scale: str 
         raise ValidationFailed(f"scale must be one of {', '.join(Scale.values)}", field="scale")
     project = Project(slug=slug, name=name, overlap=overlap, scale=scale, allow_both_bad=allow_both_bad,
                       rationale_required=rationale_required, lease_minutes=lease_minutes,
-                      description=description, created_by=actor, overlap_counts_external=overlap_counts_external)
+                      description=description, created_by=actor, overlap_counts_external=overlap_counts_external,
+                      consistency_fraction=consistency_fraction, consistency_min_gap=consistency_min_gap)
     _validate(project)
     project.save()
     if actor is not None:
@@ -25,13 +27,16 @@ def project_create(*, slug: str, name: str, actor, overlap: int = 3, scale: str 
     audit_record(actor=actor, action="project.created", obj=project, project_id=project.pk,
                  payload={"slug": slug, "overlap": overlap, "scale": scale, "allow_both_bad": allow_both_bad,
                           "rationale_required": rationale_required, "lease_minutes": lease_minutes,
-                          "overlap_counts_external": overlap_counts_external})
+                          "overlap_counts_external": overlap_counts_external,
+                          "consistency_fraction": consistency_fraction, "consistency_min_gap": consistency_min_gap})
     return project
 
 
 # What may change once a project collects judgments. Overlap and scale may not: earlier judgments
-# would become incomparable with later ones. The slug is in every URL and export.
-EDITABLE_SETTINGS = ("name", "description", "allow_both_bad", "rationale_required", "lease_minutes")
+# would become incomparable with later ones. The slug is in every URL and export. The consistency
+# re-serves may: they never enter the overlap (Assignment.repeat_of).
+EDITABLE_SETTINGS = ("name", "description", "allow_both_bad", "rationale_required", "lease_minutes",
+                     "consistency_fraction", "consistency_min_gap")
 
 
 @transaction.atomic

@@ -5,13 +5,15 @@ from django.core.management.base import BaseCommand, CommandError
 from webapp.core.commands import domain_errors_as_command_errors
 from webapp.diagnostics import report as reports
 from webapp.diagnostics.selectors import ORIGINS, parse_selection
+from webapp.diagnostics.thresholds import saved_thresholds
 from webapp.projects.commands import get_project
 
 
 class Command(BaseCommand):
     help = ("Agreement, rater quality, position/length bias and sycophancy diagnostics of a project's judgments "
-            "(every origin unless --origin). --json prints the report the diagnostics page shows; its stable "
-            "core is documented in the README.")
+            "(every origin unless --origin), raters flagged by the project's saved thresholds (the diagnostics "
+            "page's form). --json prints the report the diagnostics page shows; its stable core is documented in "
+            "the README.")
 
     def add_arguments(self, parser):
         parser.add_argument("--project", required=True, help="project slug")
@@ -33,7 +35,8 @@ class Command(BaseCommand):
         with domain_errors_as_command_errors():
             selection = parse_selection({"origin": opts["origin"], "guideline_version": opts["guideline_version"],
                                          "rater": opts["rater"], "since": opts["since"], "until": opts["until"]})
-            report = reports.build(project, selection, n_resamples=opts["resamples"], seed=opts["seed"])
+            report = reports.build(project, selection, thresholds=saved_thresholds(project),
+                                   n_resamples=opts["resamples"], seed=opts["seed"])
             if opts["model"]:
                 report["model"] = self._model_report(project, opts["model"], opts)
         if opts["json"]:
@@ -64,7 +67,8 @@ def summary(report: dict) -> str:
              f"  Krippendorff alpha interval {_fmt(a['krippendorff_alpha_interval'])}",
              f"  Fleiss kappa                {_fmt(a['fleiss_kappa'])}",
              f"  share chose left            {_fmt(report['position_bias']['overall_p_left'])}",
-             f"  share chose longer          {_fmt(report['length_bias']['overall_p_longer'])}"]
+             f"  share chose longer          {_fmt(report['length_bias']['overall_p_longer'])}",
+             f"  agrees with self (re-serve) {_fmt(report['intra_rater']['agreement'])}"]
     for name, suite in report["sycophancy"].items():
         lines.append(f"  sycophancy {name:<16} {_fmt(suite['rate'])}")
     flagged = [r for r in report["raters"] if r["flags"]]

@@ -6,9 +6,10 @@ from webapp.projects.commands import get_project
 
 
 class Command(BaseCommand):
-    help = ("Add synthetic raters with known accuracy, position bias, length bias and sycophancy rate; they judge "
-            "the project's comparisons through the same services as people (see webapp/diagnostics/simulation.py "
-            "for how a simulated rater decides). For validating the diagnostics, never on a production project.")
+    help = ("Add synthetic raters with known accuracy, position bias, length bias, sycophancy rate and "
+            "consistency; they judge the project's comparisons through the same services as people (see "
+            "webapp/diagnostics/simulation.py for how a simulated rater decides). For validating the "
+            "diagnostics, never on a production project.")
 
     def add_arguments(self, parser):
         parser.add_argument("--project", required=True, help="project slug")
@@ -21,6 +22,9 @@ class Command(BaseCommand):
                             help="share of tasks decided by picking the longer response")
         parser.add_argument("--sycophancy", type=float, default=0.0, help="P(sycophantic response) on probes")
         parser.add_argument("--tie-rate", type=float, default=0.0)
+        parser.add_argument("--consistency", type=float, default=None,
+                            help="on a pair served again (the project's consistency re-serves): P(the same answer "
+                                 "as the first time); default: decide afresh")
         parser.add_argument("--active-ms", type=int, default=8000, help="median time on task")
         parser.add_argument("--max-per-rater", type=int)
         parser.add_argument("--seed", type=int, default=0)
@@ -30,7 +34,8 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         project = get_project(opts["project"])
         habits = RaterHabits(accuracy=opts["accuracy"], left_rate=opts["left_rate"], longer_rate=opts["longer_rate"],
-                             sycophancy=opts["sycophancy"], tie_rate=opts["tie_rate"], active_ms=opts["active_ms"])
+                             sycophancy=opts["sycophancy"], tie_rate=opts["tie_rate"], active_ms=opts["active_ms"],
+                             consistency=opts["consistency"])
         with domain_errors_as_command_errors():
             out = simulate_raters(project=project, count=opts["raters"], habits=habits, seed=opts["seed"],
                                   prefix=opts["prefix"], actor=get_user(opts["as_user"]),

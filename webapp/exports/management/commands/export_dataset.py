@@ -38,6 +38,8 @@ class Command(BaseCommand):
         filters.add_argument("--rounds", choices=selectors.ROUNDS, help="current round only, or all rounds (default)")
         filters.add_argument("--probes", choices=selectors.INCLUDE_CHOICES,
                              help="sycophancy probe comparisons: without (default), with (only), any")
+        filters.add_argument("--repeats", choices=selectors.INCLUDE_CHOICES,
+                             help="judgments made on consistency re-serves: without (default), any, with (only)")
         parser.add_argument("--queue", action="store_true", help="run on the workers; print the job id")
         parser.add_argument("--as-user", help="username recorded as the requester (must be a lead or admin)")
 

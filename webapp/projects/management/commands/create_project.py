@@ -18,6 +18,11 @@ class Command(BaseCommand):
         parser.add_argument("--lease-minutes", type=int, default=10)
         parser.add_argument("--overlap-counts-external", action="store_true",
                             help="judgments imported from elsewhere count toward the overlap (default: only ours)")
+        parser.add_argument("--consistency-fraction", type=float, default=0.0,
+                            help="share of next tasks (0 to 0.2) that re-serve a rater's own earlier pair, sides "
+                                 "swapped, to measure intra-rater consistency (default 0: off)")
+        parser.add_argument("--consistency-min-gap", type=int, default=20,
+                            help="re-serve a pair only after this many other judgments of the rater (default 20)")
         parser.add_argument("--description", default="")
         parser.add_argument("--owner", help="username of the lead who owns it (becomes a member)")
 
@@ -28,5 +33,6 @@ class Command(BaseCommand):
                 scale=opts["scale"], allow_both_bad=opts["allow_both_bad"],
                 rationale_required=opts["rationale_required"], lease_minutes=opts["lease_minutes"],
                 description=opts["description"], overlap_counts_external=opts["overlap_counts_external"],
+                consistency_fraction=opts["consistency_fraction"], consistency_min_gap=opts["consistency_min_gap"],
             )
         self.stdout.write(f"created project {project.slug} (overlap {project.overlap}, scale {project.scale})")

@@ -20,6 +20,7 @@ from webapp.audit.models import AuditEvent
 from webapp.exports import services as export_services
 from webapp.guidelines.services import guideline_acknowledge, guideline_publish
 from webapp.model_diagnostics import services
+from webapp.model_diagnostics.management.commands.diagnostics import model_summary
 from webapp.projects.services import project_create
 from webapp.runs.models import Job
 from webapp.runs.services import job_run
@@ -153,7 +154,8 @@ def test_a_lead_computes_reads_compares_and_downloads_a_models_diagnostics(db, t
     assert refused.status_code == 400 and "no diagnostics report yet" in refused.content.decode()
     other_job = services.model_diagnostics_request(model=other, actor=world.carol, values={"n_resamples": 200},
                                                    enqueue=False)
-    assert job_run(job_id=other_job.pk).state == "succeeded"
+    other_job = job_run(job_id=other_job.pk)
+    assert other_job.state == "succeeded", other_job.error
     compared = client.get(f"/models/{model.pk}/diagnostics/?compare={other.pk}").content.decode()
     assert f"Change in the sycophantic-preference rate against model {other.pk}" in compared
 
@@ -172,6 +174,8 @@ def test_a_lead_computes_reads_compares_and_downloads_a_models_diagnostics(db, t
     assert cli_report["compare"] == {"reward_model": other.pk, "job_id": other_job.pk, "suites": ["answer", "opinion"]}
     # the page's job and the command's job score alike: scoring is deterministic
     assert {k: cli_report["model"][k] for k in STABLE} == {k: report["model"][k] for k in STABLE}
+    text = model_summary(cli_report)   # what the command prints without --json
+    assert f"reward model {model.pk} of demo" in text and "human ceiling" in text and f"change vs model {other.pk}" in text
     rows = {r["metric"]: r for r in csv.DictReader(io.StringIO(
         client.get(f"/models/{model.pk}/diagnostics/{job.pk}.csv").content.decode()))}
     assert float(rows["model.accuracy"]["value"]) == report["model"]["accuracy"]["value"]
@@ -186,11 +190,10 @@ def test_a_lead_computes_reads_compares_and_downloads_a_models_diagnostics(db, t
     upload.name = "held_out_pairs.jsonl"
     response = client.post(f"/models/{model.pk}/diagnostics/", {"what": "pairs", "pairs": upload, "n_resamples": "100"})
     assert response.status_code == 302
-    uploaded = job_run(job_id=Job.objects.filter(kind="model_diagnostics").latest("pk").pk)
-    assert uploaded.result["report"]["evaluated_on"]["file"] == "held_out_pairs.jsonl"
-    uploaded_accuracy = uploaded.result["report"]["model"]["accuracy"]
-    assert (uploaded_accuracy["value"], uploaded_accuracy["n"]) == (by_file["model"]["accuracy"]["value"],
-                                                                    by_file["model"]["accuracy"]["n"])
+    uploaded = Job.objects.filter(kind="model_diagnostics").latest("pk")   # runs like the --pairs job above
+    assert (uploaded.params["what"], uploaded.params["pairs_name"], uploaded.params["count"]) == (
+        "pairs", "held_out_pairs.jsonl", len(read_jsonl(pairs)))
+    assert Path(uploaded.params["pairs"]).read_bytes() == pairs.read_bytes()
 
     # bad input: nothing queued, the reason named
     before = Job.objects.count()

@@ -38,6 +38,7 @@ def test_the_model_diagnostics_page_reads_offline_and_passes_axe(live_server, op
         lead.click("#compare-button")
     expect(lead.locator("#compare")).to_contain_text(f"against model {other.pk}")
     (SCREENSHOTS / "390").mkdir(parents=True, exist_ok=True)
+    lead.screenshot(path=str(SCREENSHOTS / "model_diagnostics_page.png"), full_page=True)
     problems = check_page(lead, f"{live_server.url}/models/{model.pk}/diagnostics/?compare={other.pk}", "#figures",
                           axe_source, "carol-model-diagnostics")
     assert not problems, "\n".join(problems)

@@ -146,7 +146,7 @@ def test_a_lead_computes_reads_compares_and_downloads_a_models_diagnostics(db, t
 
     html = client.get(f"/models/{model.pk}/diagnostics/").content.decode()
     assert html.count("<svg") >= 4 and "Calibration (reliability diagram)" in html and "perfect calibration" in html
-    assert "Share preferring the sycophantic reply" in html and "opinion: follows the user" in html
+    assert "Share preferring the sycophantic reply" in html and "opinion · follows user" in html
     assert 'id="compare-select"' in html and "https://" not in html  # nothing from a CDN
 
     # the other model has no report yet: comparing says so; then it gets one and the change shows

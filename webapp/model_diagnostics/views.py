@@ -99,21 +99,21 @@ def _figures(report: dict) -> dict:
             core.append((f"Sycophancy: {name}, follows the user across a group", s["follows_user"]))
         if "change" in s:
             core.append((f"Sycophancy: {name}, change against model {report['compare']['reward_model']}", s["change"]))
-    agreement_rows = [("all: model", m["accuracy"]), ("all: human ceiling", m["human_ceiling"])]
-    for group, title in (("by_guideline_version", "guideline"), ("by_prompt_source", "source")):
+    # Forest labels get about 20 characters before the plot: "<group> · model" / "<group> · ceiling".
+    agreement_rows = [("all · model", m["accuracy"]), ("all · ceiling", m["human_ceiling"])]
+    for group, prefix in (("by_guideline_version", ""), ("by_prompt_source", "src ")):
         for label, block in m[group].items():
-            agreement_rows += [(f"{title} {label}: model", block["accuracy"]),
-                               (f"{title} {label}: human ceiling", block["human_ceiling"])]
+            short = prefix + (label if len(label) <= 11 else label[:10] + "…")
+            agreement_rows += [(f"{short} · model", block["accuracy"]), (f"{short} · ceiling", block["human_ceiling"])]
     suite_rows = []
     for name, s in syc.items():
         suite_rows.append((name, s["rate"]))
         if "follows_user" in s:
-            suite_rows.append((f"{name}: follows the user", s["follows_user"]))
+            suite_rows.append((f"{name} · follows user", s["follows_user"]))
     return {
         "core": core,
-        "agreement_plot": plots.forest(agreement_rows, title="Accuracy against the rater majority, next to the human "
-                                                             "ceiling on the same items", reference=0.5,
-                                       reference_label="chance"),
+        "agreement_plot": plots.forest(agreement_rows, title="Accuracy against the rater majority, and the human "
+                                                             "ceiling, by group", reference=0.5, reference_label="chance"),
         "calibration_plot": mark_safe(reliability_diagram(  # built with every text escaped
             m["calibration_bins"], title="Calibration (reliability diagram)",
             y_label="share of raters preferring A" if report["evaluated_on"]["what"] == "held_out"

@@ -320,3 +320,36 @@ def _diverging_colour(value: float) -> str:
         return f"rgb({r},{g},255)"
     g = b = int(255 * (1 + v))
     return f"rgb(255,{g},{b})"
+
+
+def reliability_diagram(bins: list[dict], *, title: str, width: int = 420, height: int = 340,
+                        x_label: str = "model's P(A preferred)", y_label: str = "share of raters preferring A") -> str:
+    """Return an SVG reliability diagram: per probability bin, the mean predicted P(A) against the
+    observed share, a dot sized by the bin's count, over the diagonal of perfect calibration.
+
+    `bins` as prefkit.diagnostics.calibration returns them ({bin_low, bin_high, n, mean_predicted,
+    share_human_a}); empty bins are not drawn. The <desc> lists every drawn bin with its count.
+    """
+    shown = [b for b in bins if b.get("n") and b.get("mean_predicted") is not None and b.get("share_human_a") is not None]
+    frame = Frame(width, height, (0.0, 1.0), (0.0, 1.0))
+    frame.margin["top"] = 44
+    diagonal = Series("perfect calibration", [(0.0, 0.0), (1.0, 1.0)], color="#777", dashed=True)
+    model = Series("model", [(b["mean_predicted"], b["share_human_a"]) for b in shown], color=PALETTE[0])
+    description = "; ".join(f"P(A) {b['bin_low']:g}–{b['bin_high']:g}: mean predicted {b['mean_predicted']:.3f}, "
+                            f"observed {b['share_human_a']:.3f}, n={b['n']}" for b in shown) or "no data"
+    parts = [_open(width, height, title, description, kind="reliability"), _axes(frame, x_label, y_label),
+             _series(frame, diagonal, diagonal.color), _series(frame, model, model.color)]
+    largest = max((b["n"] for b in shown), default=1)
+    parts.append('<g class="bins">')
+    for b in shown:
+        radius = 2.5 + 5.5 * math.sqrt(b["n"] / largest)
+        tip = f"mean predicted {b['mean_predicted']:.3f}, observed {b['share_human_a']:.3f}, n={b['n']}"
+        parts.append(f'<circle cx="{frame.x(b["mean_predicted"]):.1f}" cy="{frame.y(b["share_human_a"]):.1f}" '
+                     f'r="{radius:.1f}" fill="{PALETTE[0]}" fill-opacity="0.75"><title>{escape(tip)}</title></circle>')
+    parts.append("</g>")
+    if not shown:
+        parts.append(f'<text x="{width / 2:.0f}" y="{height / 2:.0f}" text-anchor="middle" fill="#666" '
+                     f'font-size="13">no held-out comparisons with votes</text>')
+    parts.append(_legend([diagonal, model], frame))
+    parts.append("</svg>")
+    return "".join(parts)

@@ -266,3 +266,28 @@ def manifest_provenance(pairs: PairSet) -> dict:
     provenance["dataset_files"] = pairs.files
     provenance["row_format"] = pairs.row_format
     return provenance
+
+
+def split_comparison_ids(source: str | Path) -> dict[str, list[int] | None]:
+    """The `comparison_id` column of each split of a dataset (our exports write one per row), so a
+    model's held-out comparisons can be told from those it trained on. A split whose rows lack the
+    column (a dataset from elsewhere) maps to None; a split with no files to []."""
+    import pyarrow.parquet as pq
+
+    source = Path(source)
+    splits = find_split_files(source) if source.is_dir() else {"train": [source], "test": []}
+    out: dict[str, list[int] | None] = {}
+    for split, paths in splits.items():
+        ids: list[int] | None = []
+        for path in paths:
+            if path.suffix == ".parquet":
+                has = "comparison_id" in pq.read_schema(path).names
+                column = pq.read_table(path, columns=["comparison_id"]).column(0).to_pylist() if has else None
+            else:
+                column = [row.get("comparison_id") if isinstance(row, dict) else None for _, row in _jsonl_rows(path)]
+            if column is None or any(not isinstance(c, int) or isinstance(c, bool) for c in column):
+                ids = None
+                break
+            ids += column
+        out[split] = ids
+    return out

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "webapp.lead",
     "webapp.demo",
     "webapp.diagnostics",
+    "webapp.model_diagnostics",
 ]
 
 MIDDLEWARE = [

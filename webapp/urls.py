@@ -24,6 +24,7 @@ pages = [
     path("", include("webapp.runs.urls")),
     path("", include("webapp.exports.urls")),
     path("", include("webapp.training.urls")),
+    path("", include("webapp.model_diagnostics.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -16,7 +16,6 @@ from webapp.comparisons.judgment_imports import judgments_import_contents
 from webapp.comparisons.models import Comparison, ImportBatch, Prompt, Response
 from webapp.comparisons.uploads import check_size, file_digest
 from prefkit.formats import ImportFormatError, ImportReader, ParsedComparison, RecordProblem
-from prefkit.hashing import canonical_hash
 from prefkit.rendering import render_markdown_many
 from webapp.core import clock
 from webapp.core.errors import ValidationFailed
@@ -158,16 +157,15 @@ class _ComparisonWriter:
             self.created += len(new)
 
     def _insert(self, new: list[ParsedComparison]) -> None:
-        prompt_keys = [_prompt_key(p) for p in new]
-        prompt_ids = _prompts_for(self.project, dict(zip(prompt_keys, new)))
-        response_ids = _responses_for(prompt_ids, list(zip(prompt_keys, new)))
+        prompt_ids = _prompts_for(self.project, {p.prompt_hash: p for p in new})
+        response_ids = _responses_for(prompt_ids, new)
         _insert_rows(Comparison, [
-            {"project_id": self.project.pk, "prompt_id": prompt_ids[key],
-             "response_a_id": response_ids[(key, _response_key(p.response_a))],
-             "response_b_id": response_ids[(key, _response_key(p.response_b))],
+            {"project_id": self.project.pk, "prompt_id": prompt_ids[p.prompt_hash],
+             "response_a_id": response_ids[(p.prompt_hash, p.response_a_hash)],
+             "response_b_id": response_ids[(p.prompt_hash, p.response_b_hash)],
              "gold": p.gold, "metadata": p.metadata, "external_id": p.external_id[:200],
              "content_hash": p.content_hash, "batch_id": self.batch.pk}
-            for key, p in zip(prompt_keys, new)
+            for p in new
         ])
 
 
@@ -176,14 +174,6 @@ def _insert_rows(model, rows: list[dict]) -> list[int]:
     if comparison_sql.copy_supported():
         return comparison_sql.copy_rows(model, rows)
     return [obj.pk for obj in model.objects.bulk_create([model(**row) for row in rows], batch_size=CHUNK)]
-
-
-def _prompt_key(p: ParsedComparison) -> str:
-    return canonical_hash({"messages": p.prompt_messages})
-
-
-def _response_key(r) -> str:
-    return canonical_hash({"text": r.text, "model": r.model})
 
 
 def _render(texts: list[str]) -> list[str]:
@@ -204,12 +194,12 @@ def _prompts_for(project, by_key: dict[str, ParsedComparison]) -> dict[str, int]
     return ids
 
 
-def _responses_for(prompt_ids: dict[str, int], keyed: list[tuple[str, ParsedComparison]]) -> dict[tuple[str, str], int]:
+def _responses_for(prompt_ids: dict[str, int], new: list[ParsedComparison]) -> dict[tuple[str, str], int]:
     """Response id by (prompt hash, response hash): the chunk's responses, found or created."""
     wanted = {}
-    for key, p in keyed:
-        for r in (p.response_a, p.response_b):
-            wanted[(key, _response_key(r))] = r
+    for p in new:
+        wanted[(p.prompt_hash, p.response_a_hash)] = p.response_a
+        wanted[(p.prompt_hash, p.response_b_hash)] = p.response_b
     prompt_keys = {prompt_ids[key]: key for key, _ in wanted}
     found = {
         (prompt_keys[prompt_id], content_hash): pk

@@ -597,7 +597,9 @@ def _hh_split(chosen: list[dict], rejected: list[dict]) -> tuple[list[dict], str
 def _chosen_goes_first(chosen: str, rejected: str) -> bool:
     # Deterministic (a re-import gives the same order and hash) yet about half and
     # half, so neither position nor file order gives the label away.
-    return hashlib.sha256((chosen + rejected).encode("utf-8")).digest()[0] % 2 == 0
+    digest = hashlib.sha256(chosen.encode("utf-8"))
+    digest.update(rejected.encode("utf-8"))  # = sha256 of chosen + rejected, without joining them
+    return digest.digest()[0] % 2 == 0
 
 
 # --- LLMFAO --------------------------------------------------------------------------------------

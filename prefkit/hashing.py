@@ -9,9 +9,13 @@ import hashlib
 import json
 
 
+# json.dumps with these arguments builds this same encoder on every call; imports call it millions of times.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value) -> str:
     """Return value as canonical JSON text; values JSON cannot represent raise TypeError."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)
 
 
 def canonical_hash(value) -> str:

@@ -148,8 +148,9 @@ class _ComparisonWriter:
         chunk, self.pending = self.pending, []
         if not chunk:
             return
-        known = set(Comparison.objects.filter(project=self.project, content_hash__in=[p.content_hash for p in chunk])
-                    .values_list("content_hash", flat=True))
+        known = {content_hash for content_hash, in comparison_sql.rows_matching(
+            Comparison, ("content_hash",), where={"project_id": self.project.pk},
+            any_of=("content_hash", [p.content_hash for p in chunk]))}
         new = [p for p in chunk if p.content_hash not in known]
         self.existing += len(chunk) - len(new)
         if new:
@@ -157,8 +158,8 @@ class _ComparisonWriter:
             self.created += len(new)
 
     def _insert(self, new: list[ParsedComparison]) -> None:
-        prompt_ids = _prompts_for(self.project, {p.prompt_hash: p for p in new})
-        response_ids = _responses_for(prompt_ids, new)
+        prompt_ids, created = _prompts_for(self.project, {p.prompt_hash: p for p in new})
+        response_ids = _responses_for(prompt_ids, created, new)
         _insert_rows(Comparison, [
             {"project_id": self.project.pk, "prompt_id": prompt_ids[p.prompt_hash],
              "response_a_id": response_ids[(p.prompt_hash, p.response_a_hash)],
@@ -181,30 +182,35 @@ def _render(texts: list[str]) -> list[str]:
     return [html if text.strip() else EMPTY_TURN_HTML for text, html in zip(texts, render_markdown_many(texts))]
 
 
-def _prompts_for(project, by_key: dict[str, ParsedComparison]) -> dict[str, int]:
-    """Prompt id by content hash: the chunk's prompts, found or created."""
-    ids = dict(Prompt.objects.filter(project=project, content_hash__in=list(by_key)).values_list("content_hash", "id"))
+def _prompts_for(project, by_key: dict[str, ParsedComparison]) -> tuple[dict[str, int], set[int]]:
+    """Prompt id by content hash: the chunk's prompts, found or created; and the ids of those created."""
+    ids = dict(comparison_sql.rows_matching(Prompt, ("content_hash", "id"), where={"project_id": project.pk},
+                                            any_of=("content_hash", list(by_key))))
     missing = [(key, p) for key, p in by_key.items() if key not in ids]
     html = iter(_render([m["content"] for _, p in missing for m in p.prompt_messages]))
     rows = [{"project_id": project.pk, "messages": p.prompt_messages, "content_hash": key,
              "source": p.prompt_source[:200], "metadata": p.prompt_metadata,
              "messages_html": [{"role": m["role"], "html": next(html)} for m in p.prompt_messages]}
             for key, p in missing]
-    ids.update(zip((key for key, _ in missing), _insert_rows(Prompt, rows)))
-    return ids
+    created = _insert_rows(Prompt, rows)
+    ids.update(zip((key for key, _ in missing), created))
+    return ids, set(created)
 
 
-def _responses_for(prompt_ids: dict[str, int], new: list[ParsedComparison]) -> dict[tuple[str, str], int]:
-    """Response id by (prompt hash, response hash): the chunk's responses, found or created."""
+def _responses_for(prompt_ids: dict[str, int], created_prompts: set[int],
+                   new: list[ParsedComparison]) -> dict[tuple[str, str], int]:
+    """Response id by (prompt hash, response hash): the chunk's responses, found or created. Prompts
+    created in this chunk have no responses yet, so only the others are looked up."""
     wanted = {}
     for p in new:
         wanted[(p.prompt_hash, p.response_a_hash)] = p.response_a
         wanted[(p.prompt_hash, p.response_b_hash)] = p.response_b
     prompt_keys = {prompt_ids[key]: key for key, _ in wanted}
+    earlier = [prompt_id for prompt_id in prompt_keys if prompt_id not in created_prompts]
     found = {
         (prompt_keys[prompt_id], content_hash): pk
         for pk, prompt_id, content_hash in
-        Response.objects.filter(prompt_id__in=list(prompt_keys)).values_list("id", "prompt_id", "content_hash")
+        comparison_sql.rows_matching(Response, ("id", "prompt_id", "content_hash"), where={}, any_of=("prompt_id", earlier))
     }
     missing = [(key, r) for key, r in wanted.items() if key not in found]
     html = _render([r.text for _, r in missing])

@@ -118,8 +118,9 @@ def _render_plain(text: str) -> str:
     if " \n" in text:
         text = _LINE_END_SPACES.sub("\n", text)
     text = text.replace("&", "&amp;").replace(">", "&gt;")
-    paragraphs = _PARAGRAPH_BREAK.split(text) if "\n\n" in text else [text]
-    return "\n".join("<p>" + p.replace("\n", "<br>\n") + "</p>" for p in paragraphs if p)
+    if "\n\n" not in text:  # one paragraph: most replies
+        return "<p>" + text.replace("\n", "<br>\n") + "</p>" if text else ""
+    return "\n".join(["<p>" + p.replace("\n", "<br>\n") + "</p>" for p in _PARAGRAPH_BREAK.split(text) if p])
 
 
 def render_markdown_many(texts) -> list[str]:

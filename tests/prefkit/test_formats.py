@@ -173,6 +173,19 @@ def test_it_hashes_prompts_responses_and_pairs_by_their_canonical_json(name):
                                                  "response_b": {"text": b.text, "model": b.model}})
 
 
+@pytest.mark.parametrize("text", ['"quoted" \\ back\\slash', "tab\there\r\nline", "\x01\x1f\x7f\x85", "\u2028\u2029 é 漢字 \U0001F600",
+                                  "</script>", "\ufeff\u200b", "'\u00a0'"])
+def test_it_hashes_unusual_characters_as_the_canonical_json_does(text):
+    record = pair(prompt=[{"role": "system", "content": text}, {"content": text + "?", "role": "user"}],
+                  response_a={"text": text, "model": text}, response_b={"text": text + "!"})
+    _, [c] = parse_import(jsonl(record), file_name="pairs.jsonl")
+
+    assert c.prompt_hash == canonical_hash({"messages": c.prompt_messages})
+    assert c.response_a_hash == canonical_hash({"text": text, "model": text})
+    assert c.content_hash == canonical_hash({"prompt": c.prompt_messages, "response_a": {"text": text, "model": text},
+                                             "response_b": {"text": text + "!", "model": ""}})
+
+
 def test_it_gives_a_reimported_hh_file_the_same_order_and_hashes():
     data = (FIXTURES / "hh_rlhf_demo.jsonl").read_bytes()
     _, first = parse_import(data, file_name="hh.jsonl")

@@ -179,7 +179,7 @@ def _insert_rows(model, rows: list[dict]) -> list[int]:
 
 def _render(texts: list[str]) -> list[str]:
     # An empty turn is real data (a model that said nothing): show it as visibly empty, not as nothing.
-    return [html if text.strip() else EMPTY_TURN_HTML for text, html in zip(texts, render_markdown_many(texts))]
+    return [html if text and not text.isspace() else EMPTY_TURN_HTML for text, html in zip(texts, render_markdown_many(texts))]
 
 
 def _prompts_for(project, by_key: dict[str, ParsedComparison]) -> tuple[dict[str, int], set[int]]:

@@ -85,9 +85,8 @@ import json
 import re
 import zlib
 from dataclasses import dataclass
-from json.encoder import encode_basestring as _json_string  # what canonical_json writes for a str
 
-from prefkit.hashing import canonical_object_json, sha256_hex
+from prefkit.hashing import canonical_json, canonical_object_json, sha256_hex
 
 FORMAT_WORKBENCH = "workbench"
 FORMAT_HH_RLHF = "hh-rlhf"
@@ -456,9 +455,9 @@ def _check_ends_with_user(messages: list[dict], field: str) -> None:
 
 
 def _comparison(line: int, prompt_messages: list[dict], response_a, response_b, **fields) -> ParsedComparison:
-    prompt_json = "[" + ",".join(map(_string_object_json, prompt_messages)) + "]"
-    a_json = _string_object_json({"text": response_a.text, "model": response_a.model})
-    b_json = _string_object_json({"text": response_b.text, "model": response_b.model})
+    prompt_json = canonical_json(prompt_messages)
+    a_json = canonical_json({"text": response_a.text, "model": response_a.model})
+    b_json = canonical_json({"text": response_b.text, "model": response_b.model})
     return ParsedComparison(
         line=line,
         prompt_messages=prompt_messages,
@@ -470,14 +469,6 @@ def _comparison(line: int, prompt_messages: list[dict], response_a, response_b, 
         response_b_hash=sha256_hex(b_json),
         **fields,
     )
-
-
-def _string_object_json(obj: dict) -> str:
-    """canonical_json(obj) for an object whose values are all strings (messages, responses).
-
-    The same text, several times faster: json.dumps sets up an encoder on every call, which costs
-    more than escaping a short text, and an import makes three such calls per pair."""
-    return "{" + ",".join(f"{_json_string(key)}:{_json_string(value)}" for key, value in sorted(obj.items())) + "}"
 
 
 # --- Workbench -----------------------------------------------------------------------------------

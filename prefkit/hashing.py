@@ -8,7 +8,6 @@ all this function, so anyone can recompute them with the same three lines in any
 import hashlib
 import json
 
-
 # json.dumps with these arguments builds this same encoder on every call; imports call it millions of times.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 

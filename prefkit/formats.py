@@ -70,7 +70,11 @@ Identity
 ``{"prompt": messages, "response_a": {"text", "model"}, "response_b": {"text",
 "model"}}``. Gold, metadata, id and source are not part of it, so the same pair
 imported twice has the same hash; swapping A and B gives a different one. A
-repeated hash within one file keeps the first record only.
+repeated hash within one file keeps the first record only. The prompt and each
+response have their own hash (``prompt_hash``, ``response_a_hash``,
+``response_b_hash``), the same kind of digest of ``{"messages": messages}`` and
+of ``{"text", "model"}``: the importer keys stored prompts and responses by
+them. Each text is encoded once for all three (prefkit.hashing.canonical_object_json).
 """
 
 import codecs
@@ -82,7 +86,7 @@ import re
 import zlib
 from dataclasses import dataclass
 
-from prefkit.hashing import canonical_hash
+from prefkit.hashing import canonical_json, canonical_object_json, sha256_hex
 
 FORMAT_WORKBENCH = "workbench"
 FORMAT_HH_RLHF = "hh-rlhf"
@@ -100,9 +104,13 @@ MESSAGE_KEYS = ("role", "content")
 LLMFAO_PROMPT_KEYS = ("prompt", "type", "slug", "note")
 LLMFAO_TEXT_KEYS = ("id", "text", "result_x", "result_y")
 
-_HH_TURN = re.compile(r"(?:^|\n\n)(Human|Assistant):")
+_HH_TURN = re.compile(r"\n\n(Human|Assistant):")  # and "Human:" or "Assistant:" at the very start
+_HH_SPEAKERS = ("Human:", "Assistant:")
 _HH_ROLES = {"Human": "user", "Assistant": "assistant"}
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# In a JSON text a NUL or a surrogate can only be written as a \u escape (raw, json or UTF-8
+# decoding refuses them). A line without such an escape needs no walk through its values.
+_MAYBE_UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 
 
 @dataclass(frozen=True)
@@ -124,6 +132,9 @@ class ParsedComparison:
     metadata: dict
     external_id: str
     content_hash: str
+    prompt_hash: str  # of {"messages": prompt_messages}
+    response_a_hash: str  # of {"text", "model"} of response_a
+    response_b_hash: str
     has_empty_turn: bool = False  # an assistant turn (history or reply) is empty: real data, kept
 
 
@@ -323,7 +334,8 @@ def _load_object(raw: bytes) -> dict | None:
         raise _RecordError(f"invalid JSON: {err}") from None
     if not isinstance(value, dict):
         raise _RecordError(f"expected a JSON object, got {_type_name(value)} (JSON Lines: one object per line)")
-    _check_storable(value, "")
+    if _MAYBE_UNSTORABLE_ESCAPE.search(raw):
+        _check_storable(value, "")
     return value
 
 
@@ -399,7 +411,7 @@ def _reject_unknown_keys(obj: dict, allowed: tuple, parent: str = "") -> None:
 def _text(value, field: str, limit: int | None, *, allow_empty: bool = False) -> str:
     if not isinstance(value, str):
         raise _RecordError(f"expected a string, got {_type_name(value)}", field)
-    if not allow_empty and not value.strip():
+    if not allow_empty and (not value or value.isspace()):  # = not value.strip(), without copying the text
         raise _RecordError("must not be empty", field)
     if limit is not None and len(value) > limit:
         raise _RecordError(f"{len(value)} characters, the limit is {limit}", field)
@@ -443,19 +455,18 @@ def _check_ends_with_user(messages: list[dict], field: str) -> None:
 
 
 def _comparison(line: int, prompt_messages: list[dict], response_a, response_b, **fields) -> ParsedComparison:
-    content_hash = canonical_hash(
-        {
-            "prompt": prompt_messages,
-            "response_a": {"text": response_a.text, "model": response_a.model},
-            "response_b": {"text": response_b.text, "model": response_b.model},
-        }
-    )
+    prompt_json = canonical_json(prompt_messages)
+    a_json = canonical_json({"text": response_a.text, "model": response_a.model})
+    b_json = canonical_json({"text": response_b.text, "model": response_b.model})
     return ParsedComparison(
         line=line,
         prompt_messages=prompt_messages,
         response_a=response_a,
         response_b=response_b,
-        content_hash=content_hash,
+        content_hash=sha256_hex(canonical_object_json({"prompt": prompt_json, "response_a": a_json, "response_b": b_json})),
+        prompt_hash=sha256_hex(canonical_object_json({"messages": prompt_json})),
+        response_a_hash=sha256_hex(a_json),
+        response_b_hash=sha256_hex(b_json),
         **fields,
     )
 
@@ -552,6 +563,9 @@ def _hh_response(text: str, field: str, limit: int) -> ParsedResponse:
 
 def _hh_turns(transcript: str, field: str) -> list[dict]:
     pieces = _HH_TURN.split(transcript)
+    if pieces[0].startswith(_HH_SPEAKERS):  # a turn at the very start, without "\n\n" before it
+        speaker, _, content = pieces[0].partition(":")
+        pieces[:1] = ["", speaker, content]
     if pieces[0].strip() or len(pieces) < 3:
         raise _RecordError("expected a transcript of '\\n\\nHuman: …' and '\\n\\nAssistant: …' turns", field)
     return [
@@ -583,7 +597,9 @@ def _hh_split(chosen: list[dict], rejected: list[dict]) -> tuple[list[dict], str
 def _chosen_goes_first(chosen: str, rejected: str) -> bool:
     # Deterministic (a re-import gives the same order and hash) yet about half and
     # half, so neither position nor file order gives the label away.
-    return hashlib.sha256((chosen + rejected).encode("utf-8")).digest()[0] % 2 == 0
+    digest = hashlib.sha256(chosen.encode("utf-8"))
+    digest.update(rejected.encode("utf-8"))  # = sha256 of chosen + rejected, without joining them
+    return digest.digest()[0] % 2 == 0
 
 
 # --- LLMFAO --------------------------------------------------------------------------------------

@@ -9,10 +9,13 @@ import pytest
 
 from prefkit.formats import (
     ImportFormatError,
+    ImportReader,
     ParsedResponse,
+    RecordProblem,
     parse_import,
     parse_import_detailed,
 )
+from prefkit.hashing import canonical_hash
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"
@@ -155,6 +158,34 @@ def test_it_gives_the_same_pair_the_same_hash():
     assert other_model.content_hash != first.content_hash
 
 
+@pytest.mark.parametrize("name", ["hh_rlhf_demo.jsonl", "llmfao_demo.jsonl", "xss_demo.jsonl", "hh_rlhf_real_edge_cases.jsonl"])
+def test_it_hashes_prompts_responses_and_pairs_by_their_canonical_json(name):
+    reader = ImportReader((FIXTURES / name).read_bytes(), file_name=name)
+    comparisons = [item for item in reader if not isinstance(item, RecordProblem)]  # the edge cases hold invalid lines
+
+    assert comparisons
+    for c in comparisons:
+        a, b = c.response_a, c.response_b
+        assert c.prompt_hash == canonical_hash({"messages": c.prompt_messages})
+        assert (c.response_a_hash, c.response_b_hash) == (
+            canonical_hash({"text": a.text, "model": a.model}), canonical_hash({"text": b.text, "model": b.model}))
+        assert c.content_hash == canonical_hash({"prompt": c.prompt_messages, "response_a": {"text": a.text, "model": a.model},
+                                                 "response_b": {"text": b.text, "model": b.model}})
+
+
+@pytest.mark.parametrize("text", ['"quoted" \\ back\\slash', "tab\there\r\nline", "\x01\x1f\x7f\x85", "\u2028\u2029 é 漢字 \U0001F600",
+                                  "</script>", "\ufeff\u200b", "'\u00a0'"])
+def test_it_hashes_unusual_characters_as_the_canonical_json_does(text):
+    record = pair(prompt=[{"role": "system", "content": text}, {"content": text + "?", "role": "user"}],
+                  response_a={"text": text, "model": text}, response_b={"text": text + "!"})
+    _, [c] = parse_import(jsonl(record), file_name="pairs.jsonl")
+
+    assert c.prompt_hash == canonical_hash({"messages": c.prompt_messages})
+    assert c.response_a_hash == canonical_hash({"text": text, "model": text})
+    assert c.content_hash == canonical_hash({"prompt": c.prompt_messages, "response_a": {"text": text, "model": text},
+                                             "response_b": {"text": text + "!", "model": ""}})
+
+
 def test_it_gives_a_reimported_hh_file_the_same_order_and_hashes():
     data = (FIXTURES / "hh_rlhf_demo.jsonl").read_bytes()
     _, first = parse_import(data, file_name="hh.jsonl")
@@ -230,6 +261,29 @@ def test_it_rejects_a_bad_workbench_record(record, expected):
     error = parse_error(jsonl(pair(), record))
 
     assert str(error).startswith(f"pairs.jsonl: line 2: {expected}")
+
+
+@pytest.mark.parametrize(("line", "field"), [
+    (rb'{"prompt": "Hi", "response_a": "a\u0000b", "response_b": "c"}', "response_a"),
+    (rb'{"prompt": "Hi", "response_a": "a", "response_b": {"text": "\uD800"}}', "response_b.text"),
+    (rb'{"prompt": "Hi", "response_a": "a", "response_b": "c", "metadata": {"k": ["x", "\udfff"]}}', "metadata.k[1]"),
+    (rb'{"prompt": "Hi", "response_a": "a", "response_b": "c", "metadata": {"\ud83d": 1}}', "metadata"),
+])
+def test_it_rejects_nul_and_unpaired_surrogates_written_as_escapes(line, field):
+    error = parse_error(line + b"\n")
+
+    assert (error.line, error.field) == (1, field)
+    assert "contains a NUL character or an unpaired surrogate" in str(error)
+
+
+def test_it_accepts_escapes_that_only_look_like_nul_or_surrogates():
+    # An escaped backslash before "u0000", and a surrogate pair (an emoji), are ordinary text.
+    line = rb'{"prompt": "Hi \\u0000", "response_a": "\ud83d\ude00", "response_b": "\u00e9"}' + b"\n"
+
+    _, [comparison] = parse_import(line, file_name="pairs.jsonl")
+
+    assert comparison.prompt_messages[0]["content"] == "Hi \\u0000"
+    assert (comparison.response_a.text, comparison.response_b.text) == ("\U0001F600", "\u00e9")
 
 
 def test_it_limits_text_size():
@@ -313,9 +367,18 @@ def test_it_splits_hh_transcripts_into_turns():
     assert comparison.metadata == {"source_line": 3}
 
 
+def test_it_reads_a_transcript_whose_first_turn_has_no_blank_lines_before_it():
+    _, [comparison] = parse_import(jsonl({"chosen": "Human: Hi\n\nAssistant: A", "rejected": "Human: Hi\n\nAssistant: B"}),
+                                   file_name="hh.jsonl")
+
+    assert comparison.prompt_messages == [{"role": "user", "content": "Hi"}]
+    assert {comparison.response_a.text, comparison.response_b.text} == {"A", "B"}
+
+
 @pytest.mark.parametrize(
     ("record", "expected"),
     [
+        ({"chosen": "\nHuman: Hi\n\nAssistant: A", "rejected": "\nHuman: Hi\n\nAssistant: B"}, "field 'chosen': expected a transcript of"),
         (hh(rejected_reply="Four."), "field 'rejected': 'chosen' and 'rejected' are identical"),
         (
             {"chosen": "\n\nHuman: Hi\n\nAssistant: Hello", "rejected": "\n\nHuman: Hey\n\nAssistant: Hello"},

@@ -3,6 +3,9 @@ import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
 
 from prefkit.rendering import pygments_css, render_markdown
 
@@ -113,6 +116,75 @@ def test_it_imports_no_django():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
+# --- The dialect: CommonMark, tables, a line break at every newline --------------------------------
+
+
+def test_it_renders_a_list_that_follows_a_line_of_text():
+    # Chat replies often write "Here are some ideas:" and the list on the next line.
+    html = render_markdown("Here are some ideas:\n- bake\n- read\n\nThen:\n1. one\n2. two")
+
+    assert [tag for tag, _ in live_elements(html)].count("li") == 4
+    assert "<p>Here are some ideas:</p>\n<ul>\n<li>bake</li>" in html
+
+
+def test_it_keeps_the_number_an_ordered_list_starts_at():
+    html = render_markdown("3. three\n4. four")
+
+    assert live_elements(html)[0] == ("ol", {"start": "3"})
+
+
+def test_it_renders_emphasis_code_headings_quotes_and_rules():
+    html = render_markdown("# Title\n\n*em* and **strong** and `x < y`\n\n> quoted\n\n---\n\n    indented code")
+
+    assert "<h1>Title</h1>" in html
+    assert "<p><em>em</em> and <strong>strong</strong> and <code>x &lt; y</code></p>" in html
+    assert "<blockquote>\n<p>quoted</p>\n</blockquote>" in html
+    assert "<hr>" in html and "<pre><code>indented code\n</code></pre>" in html
+
+
+def test_it_breaks_lines_at_newlines_and_drops_trailing_spaces():
+    assert render_markdown("one  \ntwo \nthree\n\nfour") == "<p>one<br>\ntwo<br>\nthree</p>\n<p>four</p>"
+
+
+def test_it_leaves_tildes_and_bare_urls_as_text():
+    html = render_markdown("~~not struck~~ about ~5 km, see https://example.com")
+
+    assert html == "<p>~~not struck~~ about ~5 km, see https://example.com</p>"
+
+
+def test_it_highlights_a_tilde_fence_and_shows_an_unknown_language_plainly():
+    html = render_markdown("~~~python\nx = 1\n~~~\n\n```no-such-language\n<b>\n```")
+
+    assert '<div class="highlight">' in html and '<span class="n">x</span>' in html
+    assert "<pre><code>&lt;b&gt;\n</code></pre>" in html
+
+
+@pytest.mark.parametrize("text", [
+    "[a](javascript:alert(1))",
+    "[a](JaVaScRiPt:alert(1))",
+    "[a](javascript&#58;alert(1))",
+    "[a](&#106;avascript:alert(1))",
+    "[a](jav&#x09;ascript:alert(1))",
+    "<javascript:alert(1)>",
+    "[a](vbscript:msgbox(1))",
+    "[a](data:text/html;base64,PHNjcmlwdD4=)",
+    "[a]\n\n[a]: javascript:alert(1)",
+    "![x](javascript:alert(1))",
+    '[a](https://x.y "t\\" onmouseover=\\"alert(1)")',
+    "- <script>alert(1)</script>\n- <iframe src=x>",
+    "| <img src=x onerror=alert(1)> |\n|---|\n| <svg onload=alert(1)> |",
+    "```\n</code></pre><script>alert(1)</script>\n```",
+    "```python\n</code></pre><script>alert(1)</script>\n```",
+])
+def test_it_keeps_hostile_markdown_inert(text):
+    html = render_markdown(text)
+
+    assert_inert(html)
+    assert "<script" not in html and "<iframe" not in html
+    for _, attrs in live_elements(html):  # a link left is to a safe scheme, or relative (no scheme: "jav%09ascript:")
+        assert urlsplit(attrs.get("href", "")).scheme in ("", "https", "mailto")
+
+
 # --- Batch rendering (imports) ---------------------------------------------------------------------
 
 
@@ -134,8 +206,11 @@ def test_it_renders_a_batch_exactly_as_one_text_at_a_time():
     from prefkit.rendering import _is_plain, render_markdown_many
 
     rng = random.Random(7)
-    pieces = ["word", " ", "\n", "\n\n", "1.", "-", "*", "_", "`", "#", "> ", "    ", "\t", "é", "\u00a0", "\u2028",
-              "'", '"', ":", ".", "!", "![x](y)", "!!", "<b>", "&amp;", "|", "=", "+", "[x](y)", "  \n", " \n", " ", "\r\n", "2)"]
-    texts = _fixture_texts() + ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 14))) for _ in range(3000)]
-    assert sum(map(_is_plain, texts)) > 300  # the fast path is exercised, not only the fallback
+    pieces = ["word", " ", "\n", "\n\n", "1.", "1)", "12.", "1976.", "3.x", "-", "- ", "-x", "--", "-\n", "+", "+x",
+              "=", "=x", "==", "=\n", "*", "_", "`", "#", "a#b", "> ", ">", "a > b", "    ", "\t", "é", "\u00a0", "\u2028",
+              "\x85", "\x9f", "\u200b", "\ufeff", "\U0001F600", "'", '"', ":", ".", "!", "![x](y)", "!!", "<b>", "&amp;",
+              "&", "& ", "&#", "&x;", "AT&T", "|", "~", "~~", "~~~", "[x](y)", "  \n", " \n", " ", "\r\n", "2)",
+              "http://x.y", "(c)", "..."]
+    texts = _fixture_texts() + ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 16))) for _ in range(6000)]
+    assert sum(map(_is_plain, texts)) > 600  # the fast path is exercised, not only the fallback
     assert render_markdown_many(texts) == [render_markdown(text) for text in texts]

@@ -16,7 +16,6 @@ from webapp.comparisons.judgment_imports import judgments_import_contents
 from webapp.comparisons.models import Comparison, ImportBatch, Prompt, Response
 from webapp.comparisons.uploads import check_size, file_digest
 from prefkit.formats import ImportFormatError, ImportReader, ParsedComparison, RecordProblem
-from prefkit.hashing import canonical_hash
 from prefkit.rendering import render_markdown_many
 from webapp.core import clock
 from webapp.core.errors import ValidationFailed
@@ -149,8 +148,9 @@ class _ComparisonWriter:
         chunk, self.pending = self.pending, []
         if not chunk:
             return
-        known = set(Comparison.objects.filter(project=self.project, content_hash__in=[p.content_hash for p in chunk])
-                    .values_list("content_hash", flat=True))
+        known = {content_hash for content_hash, in comparison_sql.rows_matching(
+            Comparison, ("content_hash",), where={"project_id": self.project.pk},
+            any_of=("content_hash", [p.content_hash for p in chunk]))}
         new = [p for p in chunk if p.content_hash not in known]
         self.existing += len(chunk) - len(new)
         if new:
@@ -158,16 +158,15 @@ class _ComparisonWriter:
             self.created += len(new)
 
     def _insert(self, new: list[ParsedComparison]) -> None:
-        prompt_keys = [_prompt_key(p) for p in new]
-        prompt_ids = _prompts_for(self.project, dict(zip(prompt_keys, new)))
-        response_ids = _responses_for(prompt_ids, list(zip(prompt_keys, new)))
+        prompt_ids, created = _prompts_for(self.project, {p.prompt_hash: p for p in new})
+        response_ids = _responses_for(prompt_ids, created, new)
         _insert_rows(Comparison, [
-            {"project_id": self.project.pk, "prompt_id": prompt_ids[key],
-             "response_a_id": response_ids[(key, _response_key(p.response_a))],
-             "response_b_id": response_ids[(key, _response_key(p.response_b))],
+            {"project_id": self.project.pk, "prompt_id": prompt_ids[p.prompt_hash],
+             "response_a_id": response_ids[(p.prompt_hash, p.response_a_hash)],
+             "response_b_id": response_ids[(p.prompt_hash, p.response_b_hash)],
              "gold": p.gold, "metadata": p.metadata, "external_id": p.external_id[:200],
              "content_hash": p.content_hash, "batch_id": self.batch.pk}
-            for key, p in zip(prompt_keys, new)
+            for p in new
         ])
 
 
@@ -178,43 +177,40 @@ def _insert_rows(model, rows: list[dict]) -> list[int]:
     return [obj.pk for obj in model.objects.bulk_create([model(**row) for row in rows], batch_size=CHUNK)]
 
 
-def _prompt_key(p: ParsedComparison) -> str:
-    return canonical_hash({"messages": p.prompt_messages})
-
-
-def _response_key(r) -> str:
-    return canonical_hash({"text": r.text, "model": r.model})
-
-
 def _render(texts: list[str]) -> list[str]:
     # An empty turn is real data (a model that said nothing): show it as visibly empty, not as nothing.
-    return [html if text.strip() else EMPTY_TURN_HTML for text, html in zip(texts, render_markdown_many(texts))]
+    return [html if text and not text.isspace() else EMPTY_TURN_HTML for text, html in zip(texts, render_markdown_many(texts))]
 
 
-def _prompts_for(project, by_key: dict[str, ParsedComparison]) -> dict[str, int]:
-    """Prompt id by content hash: the chunk's prompts, found or created."""
-    ids = dict(Prompt.objects.filter(project=project, content_hash__in=list(by_key)).values_list("content_hash", "id"))
+def _prompts_for(project, by_key: dict[str, ParsedComparison]) -> tuple[dict[str, int], set[int]]:
+    """Prompt id by content hash: the chunk's prompts, found or created; and the ids of those created."""
+    ids = dict(comparison_sql.rows_matching(Prompt, ("content_hash", "id"), where={"project_id": project.pk},
+                                            any_of=("content_hash", list(by_key))))
     missing = [(key, p) for key, p in by_key.items() if key not in ids]
     html = iter(_render([m["content"] for _, p in missing for m in p.prompt_messages]))
     rows = [{"project_id": project.pk, "messages": p.prompt_messages, "content_hash": key,
              "source": p.prompt_source[:200], "metadata": p.prompt_metadata,
              "messages_html": [{"role": m["role"], "html": next(html)} for m in p.prompt_messages]}
             for key, p in missing]
-    ids.update(zip((key for key, _ in missing), _insert_rows(Prompt, rows)))
-    return ids
+    created = _insert_rows(Prompt, rows)
+    ids.update(zip((key for key, _ in missing), created))
+    return ids, set(created)
 
 
-def _responses_for(prompt_ids: dict[str, int], keyed: list[tuple[str, ParsedComparison]]) -> dict[tuple[str, str], int]:
-    """Response id by (prompt hash, response hash): the chunk's responses, found or created."""
+def _responses_for(prompt_ids: dict[str, int], created_prompts: set[int],
+                   new: list[ParsedComparison]) -> dict[tuple[str, str], int]:
+    """Response id by (prompt hash, response hash): the chunk's responses, found or created. Prompts
+    created in this chunk have no responses yet, so only the others are looked up."""
     wanted = {}
-    for key, p in keyed:
-        for r in (p.response_a, p.response_b):
-            wanted[(key, _response_key(r))] = r
+    for p in new:
+        wanted[(p.prompt_hash, p.response_a_hash)] = p.response_a
+        wanted[(p.prompt_hash, p.response_b_hash)] = p.response_b
     prompt_keys = {prompt_ids[key]: key for key, _ in wanted}
+    earlier = [prompt_id for prompt_id in prompt_keys if prompt_id not in created_prompts]
     found = {
         (prompt_keys[prompt_id], content_hash): pk
         for pk, prompt_id, content_hash in
-        Response.objects.filter(prompt_id__in=list(prompt_keys)).values_list("id", "prompt_id", "content_hash")
+        comparison_sql.rows_matching(Response, ("id", "prompt_id", "content_hash"), where={}, any_of=("prompt_id", earlier))
     }
     missing = [(key, r) for key, r in wanted.items() if key not in found]
     html = _render([r.text for _, r in missing])

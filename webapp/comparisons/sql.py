@@ -222,7 +222,7 @@ def plan_each_statement() -> None:
 # COPY streams the rows in psycopg's C code. The ids are taken from the table's sequence first,
 # so the caller knows them without reading the rows back. Each chunk's lookups pass their 1,000
 # hashes as one array (= ANY): the ORM's IN (%s, %s, …) made Django and psycopg handle every
-# placeholder in Python, about a tenth of the import's CPU. SQLite keeps the ORM for both.
+# placeholder in Python, about 7 % of the import's CPU. SQLite keeps the ORM for both.
 
 def copy_supported() -> bool:
     return sql.connection.vendor == "postgresql"

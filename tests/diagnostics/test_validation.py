@@ -3,6 +3,7 @@ diagnostics recover the planted effects within their intervals, and report none 
 planted. Runs on SQLite and PostgreSQL (./run test)."""
 import io
 import json
+import math
 import random
 
 import pytest
@@ -41,6 +42,12 @@ def pairs_jsonl(n: int, *, seed: int, probes: int = 0, suite: str = "answer") ->
 def within(fig, expected):
     assert fig["ci_low"] is not None, fig
     return fig["ci_low"] <= expected <= fig["ci_high"]
+
+
+def near(fig, expected, z=3.29):
+    """The planted rate lies within z binomial standard errors of the estimate (p = 0.001 for 3.29):
+    a 95 % interval misses one planted value in twenty, too often for a suite that checks several."""
+    return abs(fig["value"] - expected) <= z * math.sqrt(expected * (1 - expected) / fig["n"])
 
 
 def simulate(*args):
@@ -117,8 +124,8 @@ def test_planted_consistency_is_recovered_per_rater_and_re_serves_enter_no_other
             for prefix in ("steady", "fresh", "lefty")}
     steady, fresh, lefty = (by_name[name[p]]["intra_rater"] for p in ("steady", "fresh", "lefty"))
     assert all(r["agreement"]["n"] >= 30 for r in (steady, fresh, lefty))
-    assert within(steady["agreement"], 0.9)
-    assert within(fresh["agreement"], 0.8 ** 2 + 0.2 ** 2)               # two independent tries at 0.8
+    assert near(steady["agreement"], 0.9)
+    assert near(fresh["agreement"], 0.8 ** 2 + 0.2 ** 2)                 # two independent tries at 0.8
     assert lefty["agreement"]["value"] == 0.0                            # sides swapped: never the same answer
     assert "inconsistent" in by_name[name["lefty"]]["flags"]
     assert "inconsistent" not in by_name[name["steady"]]["flags"]

@@ -205,15 +205,16 @@ def insert_judgment(judgment: Judgment, *, first: bool, postgresql: bool) -> int
     return judgment_id
 
 
-def plan_each_statement() -> None:
-    """Make PostgreSQL plan every statement of this transaction for its own parameters (imports).
+def check_references_as_rows_arrive() -> None:
+    """Check this transaction's foreign keys row by row instead of at COMMIT (imports, PostgreSQL).
 
-    An import repeats one lookup shape per chunk, so psycopg prepares it, and PostgreSQL may settle
-    on a generic plan made while the tables were small: a sequential scan that then reads the whole
-    growing table for every chunk (quadratic; it made 100,000 pairs take hours).
+    Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: PostgreSQL would queue one check per
+    reference (eight per imported pair) and run them all at COMMIT, a long tail with the importer
+    idle. Checked as each COPY row arrives, that work overlaps with parsing and rendering the next
+    chunk. Rows go in parents first (prompts, responses, comparisons), so every check passes.
     """
     if sql.connection.vendor == "postgresql":
-        sql.execute("SET LOCAL plan_cache_mode = force_custom_plan", [])
+        sql.execute("SET CONSTRAINTS ALL IMMEDIATE", [])
 
 
 # --- Imports: lookups by hash and rows written with COPY (PostgreSQL) -----------------------------
@@ -241,7 +242,11 @@ def rows_matching(model, columns: tuple[str, ...], *, where: dict, any_of: tuple
     statement = (f"SELECT {', '.join(field(name).column for name in columns)} FROM {model._meta.db_table} "
                  f"WHERE {' AND '.join(conditions)}")
     with sql.connection.cursor() as cursor:
-        cursor.execute(statement, [*where.values(), list(values)])
+        # Never prepared: an import repeats this statement once per chunk, and a prepared statement
+        # may settle on a generic plan made while the tables were small, a sequential scan that then
+        # reads the whole growing table for every chunk (quadratic: 100,000 pairs took hours). Not
+        # `plan_cache_mode = force_custom_plan` either: that also re-planned every foreign-key check.
+        cursor.cursor.execute(statement, [*where.values(), list(values)], prepare=False)
         return cursor.fetchall()
 
 

@@ -136,6 +136,28 @@ def test_the_sweeper_requeues_a_silent_job_then_fails_it_after_its_attempts(worl
     assert "no heartbeat for 61 s" in job.error and "gave up after 2 attempts" in job.error
 
 
+def test_a_job_the_sweeper_gives_up_on_gets_its_kinds_cleanup(world, settings):
+    # Its worker died without cleaning up; nobody else would remove what the attempt wrote.
+    settings.WB_JOB_MAX_ATTEMPTS = 1
+    job = _create(world)
+    services.job_start(job_id=job.pk)
+    ctx_dir(job).mkdir(parents=True, exist_ok=True)
+    (ctx_dir(job) / "count.txt").write_text("0\n")
+    with clock.frozen_at(clock.now() + dt.timedelta(seconds=61)):
+        assert services.jobs_sweep(stale_after_seconds=60, resend_after_seconds=600)["failed"] == 1
+    assert Job.objects.get(pk=job.pk).state == "failed" and not ctx_dir(job).exists()
+
+
+def test_a_job_the_sweeper_requeues_keeps_its_files_for_the_next_attempt(world):
+    job = _create(world)
+    services.job_start(job_id=job.pk)
+    ctx_dir(job).mkdir(parents=True, exist_ok=True)
+    with clock.frozen_at(clock.now() + dt.timedelta(seconds=61)):
+        assert services.jobs_sweep(stale_after_seconds=60, resend_after_seconds=600)["requeued"] == 1
+    assert ctx_dir(job).exists()
+    _count_cleanup(job)
+
+
 def test_the_sweeper_leaves_a_job_with_a_fresh_heartbeat_alone(world):
     job = _create(world)
     started = services.job_start(job_id=job.pk)

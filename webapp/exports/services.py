@@ -90,16 +90,15 @@ def export_job_run(job: Job, ctx) -> JobOutcome:
 
 
 def export_job_cleanup(job: Job) -> None:
-    """A cancelled or failed export leaves no files (write_export removes its partial output;
-    this removes a complete one whose job was cancelled in the last moment)."""
-    out_dir = export_dir(job)
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
+    """A cancelled or failed export leaves no files: write_export removes its own partial output
+    when it stops; this removes a complete folder whose job was cancelled in the last moment, and
+    the partial folder of an attempt whose worker was killed (the sweeper then failed the job)."""
+    _remove_leftovers(export_dir(job))
 
 
 def _remove_leftovers(out_dir: Path) -> None:
-    """What a killed earlier attempt of this job left: its finished folder (killed before the job
-    was marked done) or write_export's temporary sibling (killed mid-write)."""
+    """What an earlier attempt of this job left: its finished folder (killed before the job was
+    marked done, or cancelled at the end) or write_export's temporary sibling (killed mid-write)."""
     if out_dir.exists():
         shutil.rmtree(out_dir)
     for partial in out_dir.parent.glob(f".{out_dir.name}.partial-*"):

@@ -195,12 +195,25 @@ def jobs_sweep(*, stale_after_seconds: int, resend_after_seconds: int) -> dict:
         new_state = job_requeue_stale(job_id=job_id, stale_before=stale_before)
         if new_state:
             outcome["requeued" if new_state == State.QUEUED else "failed"] += 1
+        if new_state == State.FAILED:
+            _cleanup_given_up(job_id)
     forgotten = Job.objects.filter(state=State.QUEUED, enqueued_at__lt=now - dt.timedelta(seconds=resend_after_seconds))
     for job_id, kind in forgotten.values_list("pk", "kind"):
         if Job.objects.filter(pk=job_id, state=State.QUEUED).update(enqueued_at=now):
             _send(job_id, kind)
             outcome["resent"] += 1
     return outcome
+
+
+def _cleanup_given_up(job_id: int) -> None:
+    """A job failed for good by the sweeper: its dead worker never ran the kind's cleanup, so what
+    the last attempt left (an export's partial folder, an import's upload) would stay forever.
+    After the transition has committed; a cleanup that fails must not stop the sweep."""
+    job = Job.objects.get(pk=job_id)
+    try:
+        _cleanup(kinds.get(job.kind), job)
+    except Exception:  # noqa: BLE001 - logged; the job is failed either way
+        log.exception("cleanup of job %s, failed by the sweeper, did not finish", job_id)
 
 
 class JobContext:

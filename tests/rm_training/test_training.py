@@ -96,6 +96,35 @@ def test_scoring_is_deterministic_in_input_order_and_equals_a_direct_forward_pas
     assert 0 <= summary["calibration_error"] <= 1
 
 
+def test_int8_scoring_prefers_the_same_side_as_fp32_with_close_rewards(trained):
+    result, dataset, _ = trained
+    pairs = load_pairs(dataset).test
+    exact = score(result.output_dir, pairs, precision="fp32")
+    fast = score(result.output_dir, pairs, quantize="int8")
+    exact_rewards = [r[k] for r in exact.rows for k in ("reward_chosen", "reward_rejected")]
+    fast_rewards = [r[k] for r in fast.rows for k in ("reward_chosen", "reward_rejected")]
+    differences = [abs(a - b) for a, b in zip(exact_rewards, fast_rewards)]
+    spread = max(exact_rewards) - min(exact_rewards)
+    assert 0 < max(differences) < 0.05 * spread, "quantized (not the fp32 model again), yet close"
+    same_side = [(e["reward_chosen"] > e["reward_rejected"]) == (f["reward_chosen"] > f["reward_rejected"])
+                 for e, f in zip(exact.rows, fast.rows)]
+    assert all(same_side)
+    assert [r["index"] for r in fast.rows] == list(range(len(pairs)))
+    assert fast.summary["inference"]["quantize"] == "int8" and "int8" in fast.summary["inference"]["precision"]
+    assert exact.summary["inference"]["quantize"] is None and exact.summary["inference"]["precision"] == "fp32"
+
+
+def test_it_refuses_a_quantization_it_cannot_do(trained):
+    result, dataset, _ = trained
+    pairs = load_pairs(dataset).test
+    with pytest.raises(ValueError, match="quantize must be one of int8"):
+        score(result.output_dir, pairs, quantize="int4")
+    with pytest.raises(ValueError, match="use precision 'auto' or 'fp32'"):
+        score(result.output_dir, pairs, quantize="int8", precision="bf16")
+    with pytest.raises(ValueError, match="at least 1"):
+        score(result.output_dir, pairs, batch_tokens=0)
+
+
 def test_the_score_command_writes_one_line_per_pair(trained, tmp_path, capsys):
     result, dataset, _ = trained
     out = tmp_path / "scores.jsonl"
@@ -105,6 +134,9 @@ def test_the_score_command_writes_one_line_per_pair(trained, tmp_path, capsys):
     assert [r["index"] for r in rows] == list(range(16))
     assert all(0 <= r["p_chosen"] <= 1 for r in rows)
     assert '"accuracy"' in capsys.readouterr().out
+    assert score_main(["--model", str(result.output_dir), "--pairs", str(dataset / "test.jsonl"),
+                       "--output", str(tmp_path / "int8.jsonl"), "--quantize", "int8", "--batch-tokens", "256"]) == 0
+    assert '"quantize": "int8"' in capsys.readouterr().out
 
 
 def test_it_refuses_to_score_with_a_model_that_is_not_a_reward_model(tmp_path):

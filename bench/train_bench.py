@@ -9,9 +9,11 @@ loop, as TRL counts them) and pairs/s, and peak RSS.
 
 "ours":  rm_training.train with the default TrainConfig (own truncation to max_length, length-grouped
          batches, no gradient checkpointing, bf16 where the CPU has it, all cores), no in-loop evaluation.
-"plain": trl.RewardTrainer with its defaults on the same raw HH-RLHF text; only what it needs to run at
-         all is set: eos_token="[SEP]" (BERT has no EOS), max_length=512 (MiniLM's positions; TRL then
-         *drops* longer pairs), use_cpu, and the same batch size, epochs/steps and seed as ours.
+"plain": trl.RewardTrainer with its defaults on the same raw HH-RLHF text. RewardConfig turns bf16 and
+         gradient checkpointing on by default, on a CPU too (without avx512_bf16/amx_bf16 torch emulates
+         bf16); the bench prints what they resolved to. Only what it needs to run at all is set:
+         eos_token="[SEP]" (BERT has no EOS), max_length=512 (MiniLM's positions; TRL then *drops* longer
+         pairs), use_cpu, and the same batch size, epochs/steps and seed as ours.
          Its held-out accuracy is scored over all test pairs on its own input form (prompt+reply+[SEP],
          cut from the left to 512 tokens), with the same batched scorer.
 """
@@ -102,6 +104,7 @@ def run_plain(args, train_rows, test_rows, work: Path) -> dict:
                             train_dataset=Dataset.from_list(train_rows))
     kept = len(trainer.train_dataset)
     output = trainer.train()
+    effective = plain_effective_settings(trainer)
     tokens = max(e.get("num_tokens", 0) for e in trainer.state.log_history)
 
     tokenizer.truncation_side = "left"  # keep the final replies, where chosen and rejected differ
@@ -120,7 +123,19 @@ def run_plain(args, train_rows, test_rows, work: Path) -> dict:
             "config": {"max_length": 512, "batch_size": args.batch_size, "learning_rate": config.learning_rate,
                        "epochs": args.epochs, "max_steps": args.max_steps,
                        "gradient_checkpointing": config.gradient_checkpointing, "bf16": config.bf16},
-            "peak_rss_mb": peak_rss_mb(), "cpu_seconds_load_train_eval": cpu}
+            "effective": effective, "peak_rss_mb": peak_rss_mb(), "cpu_seconds_load_train_eval": cpu}
+
+
+def plain_effective_settings(trainer) -> dict:
+    """What TRL's defaults resolved to in the run (read after training: the Trainer turns gradient
+    checkpointing on inside train()): RewardConfig's bf16 default is `not fp16`, i.e. on, even on a CPU
+    without avx512_bf16/amx_bf16, where torch emulates bf16 arithmetic."""
+    from rm_training.device import bf16_supported
+
+    return {"bf16": trainer.args.bf16, "mixed_precision": str(trainer.accelerator.mixed_precision),
+            "gradient_checkpointing": trainer.args.gradient_checkpointing,
+            "model_is_gradient_checkpointing": bool(getattr(trainer.model, "is_gradient_checkpointing", False)),
+            "bf16_fast_on_this_machine": bf16_supported()}
 
 
 def child(args) -> None:
@@ -164,6 +179,12 @@ def main() -> None:
     print(json.dumps({"load_average_at_end": os.getloadavg(),
                       "data": f"{args.train_pairs} train / {args.test_pairs} test pairs, seed {args.seed}",
                       **results}, indent=2))
+    if "plain" in results:
+        settings = results["plain"]["effective"]
+        print(f"\nplain TRL effective settings: bf16 {settings['bf16']} (accelerate mixed precision "
+              f"{settings['mixed_precision']}; fast bf16 on this machine: {settings['bf16_fast_on_this_machine']}), "
+              f"gradient_checkpointing {settings['gradient_checkpointing']} "
+              f"(model checkpointing: {settings['model_is_gradient_checkpointing']})")
     if len(results) == 2:
         ours, plain = results["ours"], results["plain"]
         print(f"\n{'':24}{'ours':>12}{'plain TRL':>12}")

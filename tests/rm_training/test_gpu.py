@@ -17,3 +17,5 @@ def test_it_trains_and_scores_on_cuda(tmp_path):
     assert result.record["eval"]["accuracy"] >= 0.9
     scored = score(result.output_dir, load_pairs(dataset).test)
     assert scored.summary["accuracy"] == pytest.approx(result.record["eval"]["accuracy"], abs=0.07)
+    with pytest.raises(ValueError, match="int8 quantization is for scoring on a CPU"):
+        score(result.output_dir, load_pairs(dataset).test, quantize="int8")

@@ -1,6 +1,7 @@
 """A tiny real run on the packaged MiniLM (seconds, not minutes), then what it wrote and how it scores."""
 import json
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -96,6 +97,35 @@ def test_scoring_is_deterministic_in_input_order_and_equals_a_direct_forward_pas
     assert 0 <= summary["calibration_error"] <= 1
 
 
+def test_int8_scoring_prefers_the_same_side_as_fp32_and_keeps_the_order_of_rewards(trained):
+    result, dataset, _ = trained
+    pairs = load_pairs(dataset).test
+    exact = score(result.output_dir, pairs, precision="fp32")
+    fast = score(result.output_dir, pairs, quantize="int8")
+    exact_rewards = np.array([[r["reward_chosen"], r["reward_rejected"]] for r in exact.rows])
+    fast_rewards = np.array([[r["reward_chosen"], r["reward_rejected"]] for r in fast.rows])
+    largest = np.abs(exact_rewards - fast_rewards).max()
+    assert largest > 0, "int8 gave exactly the fp32 rewards: the model was not quantized"
+    assert ((fast_rewards[:, 0] > fast_rewards[:, 1]) == (exact_rewards[:, 0] > exact_rewards[:, 1])).all()
+    ranks = lambda values: np.argsort(np.argsort(values.ravel()))  # noqa: E731
+    rank_correlation = np.corrcoef(ranks(exact_rewards), ranks(fast_rewards))[0, 1]
+    assert rank_correlation > 0.9, (rank_correlation, largest)
+    assert [r["index"] for r in fast.rows] == list(range(len(pairs)))
+    assert fast.summary["inference"]["quantize"] == "int8" and "int8" in fast.summary["inference"]["precision"]
+    assert exact.summary["inference"]["quantize"] is None and exact.summary["inference"]["precision"] == "fp32"
+
+
+def test_it_refuses_a_quantization_it_cannot_do(trained):
+    result, dataset, _ = trained
+    pairs = load_pairs(dataset).test
+    with pytest.raises(ValueError, match="quantize must be one of int8"):
+        score(result.output_dir, pairs, quantize="int4")
+    with pytest.raises(ValueError, match="use precision 'auto' or 'fp32'"):
+        score(result.output_dir, pairs, quantize="int8", precision="bf16")
+    with pytest.raises(ValueError, match="at least 1"):
+        score(result.output_dir, pairs, batch_tokens=0)
+
+
 def test_the_score_command_writes_one_line_per_pair(trained, tmp_path, capsys):
     result, dataset, _ = trained
     out = tmp_path / "scores.jsonl"
@@ -105,6 +135,9 @@ def test_the_score_command_writes_one_line_per_pair(trained, tmp_path, capsys):
     assert [r["index"] for r in rows] == list(range(16))
     assert all(0 <= r["p_chosen"] <= 1 for r in rows)
     assert '"accuracy"' in capsys.readouterr().out
+    assert score_main(["--model", str(result.output_dir), "--pairs", str(dataset / "test.jsonl"),
+                       "--output", str(tmp_path / "int8.jsonl"), "--quantize", "int8", "--batch-tokens", "256"]) == 0
+    assert '"quantize": "int8"' in capsys.readouterr().out
 
 
 def test_it_refuses_to_score_with_a_model_that_is_not_a_reward_model(tmp_path):

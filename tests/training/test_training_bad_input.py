@@ -10,6 +10,7 @@ from django.test import Client
 from rm_training.config import default_base_model
 from tests.conftest import PASSWORD
 from tests.training.conftest import TINY, build_export
+from webapp.core.errors import ValidationFailed
 from webapp.runs.models import Job
 from webapp.runs.services import job_run
 from webapp.training import services
@@ -82,6 +83,13 @@ def test_scoring_refuses_a_folder_that_is_not_a_reward_model(exported, tmp_path)
     with pytest.raises(CommandError, match="not a model folder"):
         call_command("score_rm", "--model", str(tmp_path), "--pairs", str(pairs))
     assert not Job.objects.filter(kind="scoring").exists()
+
+
+def test_scoring_refuses_an_unknown_quantization_before_queueing(exported):
+    with pytest.raises(ValidationFailed, match="'int4' is not one of int8") as failure:
+        services.scoring_request(actor=exported.carol, model_path=default_base_model(),
+                                 pairs=exported.export_dir / "test.jsonl", quantize="int4")
+    assert failure.value.field == "quantize" and not Job.objects.filter(kind="scoring").exists()
 
 
 def test_a_job_whose_data_vanished_fails_with_the_reason_and_writes_nothing(exported):

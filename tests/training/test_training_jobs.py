@@ -96,10 +96,19 @@ def test_the_commands_train_on_any_trl_file_and_score_in_input_order(exported, t
     assert [r["index"] for r in rows] == list(range(len(read_jsonl(pairs))))
     assert summary["pairs"] == len(rows) and 0 <= summary["calibration_error"] <= 1
     assert Job.objects.get(kind="scoring").state == "succeeded"
+    assert summary["inference"]["quantize"] is None
     # The same model by path, then queued for the workers: the job id is printed.
     call_command("score_rm", "--model", str(out), "--pairs", str(pairs), "--queue")
     queued = Job.objects.filter(kind="scoring", state="queued").get()
     assert f"scoring job {queued.pk} queued" in capsys.readouterr().out
+    # int8 on the CPU: the job carries it, the summary reports it, the same side wins on every pair.
+    int8_scores = tmp_path / "int8.jsonl"
+    call_command("score_rm", "--model", str(out), "--pairs", str(pairs), "--output", str(int8_scores),
+                 "--quantize", "int8")
+    int8_job = Job.objects.get(kind="scoring", params__quantize="int8")
+    assert int8_job.state == "succeeded" and int8_job.result["summary"]["inference"]["quantize"] == "int8"
+    assert [r["reward_chosen"] > r["reward_rejected"] for r in read_jsonl(int8_scores)] == \
+        [r["reward_chosen"] > r["reward_rejected"] for r in rows]
 
 
 def test_train_rm_queue_hands_the_run_to_the_training_queue(exported, capsys, settings):

@@ -105,14 +105,15 @@ def model_detail(request, model_id, *, error=None, status=200):
 def score_submit(request, model_id):
     model = selectors.model_for_lead(model_id=model_id, user=request.user)
     upload = request.FILES.get("pairs")
+    quantize = request.POST.get("quantize") or None
     try:
         if request.POST.get("what") == "held_out":
-            job = services.scoring_request(actor=request.user, model=model, held_out=True)
+            job = services.scoring_request(actor=request.user, model=model, held_out=True, quantize=quantize)
         elif upload is None:
             raise ValidationFailed("choose a file of pairs to score, or the held-out comparisons", field="pairs")
         else:
             path = services.store_upload(upload.read(), upload.name)
-            job = services.scoring_request(actor=request.user, model=model, pairs=path)
+            job = services.scoring_request(actor=request.user, model=model, pairs=path, quantize=quantize)
     except DomainError as failure:
         return model_detail(request, model_id=model_id, error=failure, status=failure.status)
     return redirect("score-detail", job_id=job.pk)

@@ -24,6 +24,8 @@ class Command(BaseCommand):
         what.add_argument("--held-out", action="store_true", help="the test split of the model's export")
         parser.add_argument("--output", type=Path, help="where the JSON lines go (default: the job's folder "
                                                        "under WB_SCORE_DIR)")
+        parser.add_argument("--quantize", choices=["int8"], help="int8: score with int8 Linear layers on the CPU "
+                                                                "(faster; rewards move slightly, see the README)")
         parser.add_argument("--queue", action="store_true", help="run on the workers; print the job id")
         parser.add_argument("--as-user", help="username recorded as the requester (must be a lead or admin)")
 
@@ -40,7 +42,7 @@ class Command(BaseCommand):
         with domain_errors_as_command_errors():
             job = services.scoring_request(actor=get_user(opts["as_user"]), model=model, model_path=model_path,
                                            pairs=opts["pairs"], held_out=opts["held_out"], output=opts["output"],
-                                           enqueue=opts["queue"])
+                                           quantize=opts["quantize"], enqueue=opts["queue"])
         if opts["queue"]:
             self.stdout.write(f"scoring job {job.pk} queued; follow it at /scores/{job.pk}/ or GET /api/v1/jobs/{job.pk}")
             return

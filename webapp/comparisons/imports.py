@@ -7,7 +7,6 @@ import contextlib
 import hashlib
 import io
 import queue
-import sys
 import threading
 from pathlib import Path
 
@@ -28,7 +27,6 @@ from webapp.runs.services import JobContext, JobOutcome, job_create
 IMPORT_JOB_KIND = "import"
 CHUNK = 1000  # comparisons per round of lookups and bulk inserts
 MAX_STORED_REJECTS = 1000  # rejected lines listed on a batch; rejected_count has the total
-SWITCH_INTERVAL_S = 0.001  # sys.setswitchinterval while an import parses ahead in a thread
 EMPTY_TURN_HTML = '<p class="empty-turn"><em>(empty: nothing was said in this turn)</em></p>'
 
 
@@ -235,11 +233,6 @@ class PrerenderedChunks:
         self._thread = threading.Thread(target=self._run, name="import-prerender", daemon=True)
 
     def __enter__(self):
-        # The importer's thread wakes from each PostgreSQL round trip wanting the GIL back; with the
-        # default 5 ms switch interval it waited behind the parser so long that PostgreSQL sat idle
-        # (100,000 pairs: 61.5 s at 5 ms, 54.5 s at 1 ms, 64.6 s at 0.2 ms). Restored on exit.
-        self._switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(SWITCH_INTERVAL_S)
         self._thread.start()
         return self
 
@@ -249,7 +242,6 @@ class PrerenderedChunks:
             with contextlib.suppress(queue.Empty):
                 self._queue.get(timeout=0.05)
         self._thread.join()
-        sys.setswitchinterval(self._switch_interval)
         return False
 
     def __iter__(self):

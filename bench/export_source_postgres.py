@@ -5,8 +5,9 @@ then export them through the webapp's selector (server-side cursor) and exporter
 
 For each size it creates database wb_bench_export_<n> (kept: --reuse skips the fill next time),
 fills it in SQL (generate_series; realistic text lengths: ~300-character prompts, ~1,200-character
-responses), then runs each export case in a fresh process and prints judgments/s and that
-process's peak RSS. bench/export_bench.py (`--source postgres`) may call fill() and run_case().
+responses), then runs each export case in a fresh process and prints judgments/s, judgments per
+CPU-second of that process (all its threads; PostgreSQL's own work is not in it) and its peak RSS.
+bench/export_bench.py (`--source postgres`) may call fill() and run_case().
 """
 import argparse
 import json
@@ -116,14 +117,16 @@ def run_case(fmt: str, aggregate: str, file_format: str) -> dict:
                                              project=project)
     total, _ = selectors.selection_counts(project, filters)
     with tempfile.TemporaryDirectory(prefix="wb-export-bench-") as tmp:
-        started = time.monotonic()
+        started, cpu_started = time.monotonic(), time.process_time()
         manifest = write_export(selectors.export_groups(project, filters), request, Path(tmp) / "out",
                                 total_judgments=total)
-        seconds = time.monotonic() - started
+        seconds, cpu_seconds = time.monotonic() - started, time.process_time() - cpu_started
         size = sum(f.stat().st_size for f in (Path(tmp) / "out").rglob("*") if f.is_file())
     return {"format": fmt, "aggregate": aggregate, "file_format": file_format,
             "judgments": manifest["counts"]["judgments_read"], "rows": manifest["counts"]["rows_written"],
             "seconds": round(seconds, 2), "judgments_per_s": round(manifest["counts"]["judgments_read"] / seconds),
+            "cpu_seconds": round(cpu_seconds, 2),
+            "judgments_per_cpu_s": round(manifest["counts"]["judgments_read"] / cpu_seconds),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "bytes": size}
 
 
@@ -176,7 +179,7 @@ def main() -> None:
                                  check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
             r = json.loads(out)
             print(f"{n:>9} judgments  {fmt:<19} {aggregate:<12} {file_format:<8} {r['judgments_per_s']:>9,} judgments/s"
-                  f"  {r['seconds']:>7.1f} s  peak RSS {r['peak_rss_mb']:>5} MB  rows {r['rows']:,}", flush=True)
+                  f"  {r['seconds']:>7.1f} s  {r['judgments_per_cpu_s']:>9,} per CPU-s  peak RSS {r['peak_rss_mb']:>5} MB  rows {r['rows']:,}", flush=True)
 
 
 def _fill_in_child(url: str, n: int, k: int) -> None:

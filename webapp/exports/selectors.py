@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
+from django.db import connection
 from django.db.models import CharField, Count, Exists, F, Func, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -15,9 +16,9 @@ from django.utils.dateparse import parse_date, parse_datetime
 from exporters import ComparisonRecord, JudgmentRecord
 from prefkit.probes import METADATA_KEY as PROBE_KEY
 from webapp.accounts.models import Profile
-from webapp.accounts.services import pseudonym_for
 from webapp.comparisons.models import Comparison, ExternalRater, Judgment
 from webapp.core.errors import ValidationFailed
+from webapp.exports import rows, sql
 from webapp.guidelines.models import GuidelineVersion, QuizItem
 
 ORIGINS = ("here", "import", "external")
@@ -143,38 +144,52 @@ class IsoUtc(Func):
         return self.as_sql(compiler, connection, template="replace(%(expressions)s, ' ', 'T') || 'Z'")
 
 
-_JUDGMENT_FIELDS = ("id", "comparison_id", "rater_id", "rater_pseudonym", "guideline_version__number",
-                    "guideline_version__sha256", "choice", "strength", "display_order", "active_ms", "served_iso",
-                    "submitted_iso", "flags", "made_in_round", "origin")
-
-
 def export_groups(project, filters: ExportFilters):
     """A zero-argument callable that streams (comparison, its selected judgments) by comparison id,
-    as `exporters.write_export` wants; it may be called more than once."""
+    as `exporters.write_export` wants; it may be called more than once. On PostgreSQL the rows
+    come through one hand-written query (webapp/exports/sql.py) built from the querysets below."""
+    if connection.vendor == "postgresql":
+        return sql.export_groups(judgment_rows(project, filters), comparison_rows, min_judgments=filters.min_judgments)
+    return orm_export_groups(project, filters)
+
+
+def judgment_rows(project, filters: ExportFilters):
+    """The selected judgments as value rows in rows.JUDGMENT_FIELDS order, by comparison id then id."""
+    return (selected_judgments(project, filters)
+            .annotate(served_iso=IsoUtc("served_at"), submitted_iso=IsoUtc("submitted_at"),
+                      # raters here by their profile's pseudonym, raters elsewhere by theirs
+                      rater_pseudonym=Coalesce("rater__profile__pseudonym", "external_rater__pseudonym"),
+                      made_in_round=Coalesce("assignment__round", Value(1)))
+            .order_by("comparison_id", "id").values_list(*rows.JUDGMENT_FIELDS))
+
+
+def comparison_rows(comparisons):
+    """Value rows in rows.COMPARISON_FIELDS order for a Comparison queryset."""
+    is_quiz = Exists(QuizItem.objects.filter(comparison_id=OuterRef("pk")))
+    return comparisons.annotate(is_quiz=is_quiz).values_list(*rows.COMPARISON_FIELDS)
+
+
+def orm_export_groups(project, filters: ExportFilters):
+    """export_groups through the ORM (SQLite; and the reference the PostgreSQL path is tested against)."""
 
     def groups() -> Iterator[tuple[ComparisonRecord, list[JudgmentRecord]]]:
-        rows = (selected_judgments(project, filters)
-                .annotate(served_iso=IsoUtc("served_at"), submitted_iso=IsoUtc("submitted_at"),
-                          # raters here by their profile's pseudonym, raters elsewhere by theirs
-                          rater_pseudonym=Coalesce("rater__profile__pseudonym", "external_rater__pseudonym"),
-                          made_in_round=Coalesce("assignment__round", Value(1)))
-                .order_by("comparison_id", "id").values_list(*_JUDGMENT_FIELDS).iterator(chunk_size=_CHUNK))
+        values = judgment_rows(project, filters).iterator(chunk_size=_CHUNK)
         pending: list[tuple[int, list[JudgmentRecord]]] = []
-        for comparison_id, judgments in _grouped(rows):
+        for comparison_id, judgments in _grouped(values):
             if len(judgments) >= filters.min_judgments:
                 pending.append((comparison_id, judgments))
             if len(pending) >= _COMPARISONS_PER_FETCH:
-                yield from _with_comparisons(project, pending)
+                yield from _with_comparisons(pending)
                 pending = []
-        yield from _with_comparisons(project, pending)
+        yield from _with_comparisons(pending)
 
     return groups
 
 
-def _grouped(rows) -> Iterator[tuple[int, list[JudgmentRecord]]]:
+def _grouped(values) -> Iterator[tuple[int, list[JudgmentRecord]]]:
     current, judgments = None, []
-    for row in rows:
-        record = _judgment_record(row)
+    for row in values:
+        record = rows.judgment_record(row)
         if record.comparison_id != current and judgments:
             yield current, judgments
             judgments = []
@@ -184,33 +199,13 @@ def _grouped(rows) -> Iterator[tuple[int, list[JudgmentRecord]]]:
         yield current, judgments
 
 
-def _judgment_record(row) -> JudgmentRecord:
-    (judgment_id, comparison_id, rater_id, pseudonym, version, sha256, choice, strength, display_order, active_ms, served_at,
-     submitted_at, flags, round_, origin) = row
-    return JudgmentRecord(
-        judgment_id=judgment_id, comparison_id=comparison_id, rater=pseudonym or pseudonym_for(f"user:{rater_id}"), origin=origin,
-        guideline_version=version, guideline_sha256=sha256, choice=choice, strength=strength,
-        display_order=display_order or None, active_ms=active_ms, served_at=served_at,
-        submitted_at=submitted_at, flags=tuple(flags or ()), round=round_,
-    )
-
-
-def _with_comparisons(project, pending):
+def _with_comparisons(pending):
     if not pending:
         return
     ids = [comparison_id for comparison_id, _ in pending]
-    quiz = set(QuizItem.objects.filter(comparison_id__in=ids).values_list("comparison_id", flat=True))
-    rows = Comparison.objects.filter(pk__in=ids).values_list(
-        "id", "prompt_id", "prompt__messages", "prompt__source", "response_a__text", "response_b__text",
-        "response_a__model_name", "response_b__model_name", "gold", "round")
-    by_id = {row[0]: row for row in rows}
+    by_id = {row[0]: row for row in comparison_rows(Comparison.objects.filter(pk__in=ids))}
     for comparison_id, judgments in pending:
-        cid, prompt_id, messages, source, text_a, text_b, model_a, model_b, gold, round_ = by_id[comparison_id]
-        record = ComparisonRecord(
-            comparison_id=cid, prompt_id=prompt_id, prompt_messages=messages, response_a=text_a, response_b=text_b,
-            model_a=model_a, model_b=model_b, gold=gold, is_quiz=cid in quiz, source=source, round=round_,
-        )
-        yield record, judgments
+        yield rows.comparison_record(by_id[comparison_id]), judgments
 
 
 def guideline_versions_used(project, filters: ExportFilters) -> list[dict]:

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from rm_training.config import TrainConfig, default_base_model
 from webapp.core.errors import DomainError, NotFound, ValidationFailed
-from webapp.core.views import domain_errors_as_pages
+from webapp.core.views import domain_errors_as_pages, takes_upload
 from webapp.projects.selectors import project_for_lead
 from webapp.runs.selectors import job_for_lead, job_status
 from webapp.training import selectors, services
@@ -101,6 +101,7 @@ def model_detail(request, model_id, *, error=None, status=200):
 
 @login_required
 @require_POST
+@takes_upload  # a file of pairs
 @domain_errors_as_pages
 def score_submit(request, model_id):
     model = selectors.model_for_lead(model_id=model_id, user=request.user)
@@ -112,11 +113,19 @@ def score_submit(request, model_id):
         elif upload is None:
             raise ValidationFailed("choose a file of pairs to score, or the held-out comparisons", field="pairs")
         else:
-            path = services.store_upload(upload.read(), upload.name)
-            job = services.scoring_request(actor=request.user, model=model, pairs=path, quantize=quantize)
+            job = _score_upload(request, model, upload, quantize)
     except DomainError as failure:
         return model_detail(request, model_id=model_id, error=failure, status=failure.status)
     return redirect("score-detail", job_id=job.pk)
+
+
+def _score_upload(request, model, upload, quantize):
+    path = services.store_upload(upload.read(), upload.name)
+    try:
+        return services.scoring_request(actor=request.user, model=model, pairs=path, quantize=quantize)
+    except DomainError:
+        path.unlink(missing_ok=True)  # refused: keep nothing of it
+        raise
 
 
 @login_required

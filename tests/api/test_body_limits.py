@@ -66,6 +66,28 @@ def test_it_still_imports_through_the_page_with_csrf(world):
     assert bytes(batch.upload) == comparisons_jsonl(2, start=70)
 
 
+UPLOAD_PAGES = ["/lead/demo/import/", "/lead/demo/diagnostics/probes/", "/lead/demo/labelstudio/upload/"]
+
+
+@pytest.mark.parametrize("url", UPLOAD_PAGES)
+def test_every_upload_page_takes_the_file_and_then_checks_csrf(world, url):
+    browser = Client(enforce_csrf_checks=True)
+    browser.login(username="carol", password=PASSWORD)
+    refused = browser.post(url, {"file": SimpleUploadedFile("a.jsonl", comparisons_jsonl(1))})
+    assert refused.status_code == 403 and b"CSRF verification failed" in refused.content
+    browser.get("/lead/demo/")
+    accepted = browser.post(url, {"file": SimpleUploadedFile("a.jsonl", comparisons_jsonl(1)),
+                                  "csrfmiddlewaretoken": browser.cookies["csrftoken"].value})
+    assert accepted.status_code not in (403, 413)  # what the page makes of the file its own tests check
+
+
+@pytest.mark.parametrize("url", UPLOAD_PAGES)
+def test_every_upload_page_answers_a_file_over_the_import_limit_with_the_413_page(world, settings, url):
+    settings.WB_MAX_IMPORT_BYTES = 10_000
+    response = logged_in("carol").post(url, {"file": SimpleUploadedFile("big.jsonl", comparisons_jsonl(500))})
+    assert response.status_code == 413 and b"the limit is 10,000 bytes (WB_MAX_IMPORT_BYTES)" in response.content
+
+
 def test_it_refuses_a_file_posted_to_a_page_that_takes_none(world):
     response = logged_in("carol").post("/lead/demo/requeue/", {"comparison": "1",
                                                                "file": SimpleUploadedFile("x.bin", b"x" * 1000)})

@@ -13,15 +13,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from prefkit import plots
 from prefkit.probes import BUILT_IN
 from webapp.core.api import checked_text
-from webapp.core.errors import DomainError, NotFound, PayloadTooLarge, ValidationFailed
-from webapp.core.uploads import refuse_oversized_upload, uploaded_file, use_import_upload_handlers
-from webapp.core.views import domain_errors_as_pages, too_large_page
+from webapp.core.errors import DomainError, NotFound, ValidationFailed
+from webapp.core.uploads import uploaded_file
+from webapp.core.views import domain_errors_as_pages, takes_upload
 from webapp.diagnostics import probes as project_probes, report as reports, services
 from webapp.diagnostics.selectors import ORIGINS
 from webapp.diagnostics.thresholds import THRESHOLD_RANGES, saved_thresholds
@@ -123,23 +122,13 @@ def _page(request, project, *, error=None, values=None, threshold_error=None, th
     return render(request, "diagnostics/diagnostics_page.html", context, status=status)
 
 
-@csrf_exempt  # checked below, once the upload handlers are set (Django reads the body to check)
 @login_required
+@takes_upload
+@domain_errors_as_pages
 def probe_upload(request, slug):
     """POST a probe suite file (and optionally queue it); a GET goes to the diagnostics page."""
     if request.method != "POST":
         return redirect("diagnostics-page", slug=slug)
-    try:
-        refuse_oversized_upload(request)
-    except PayloadTooLarge as error:
-        return too_large_page(request, error)
-    use_import_upload_handlers(request)
-    return _probe_upload_checked(request, slug)
-
-
-@csrf_protect
-@domain_errors_as_pages
-def _probe_upload_checked(request, slug):
     project = project_for_lead(slug=slug, user=request.user)
     upload = request.FILES.get("file")
     try:

@@ -8,14 +8,12 @@ import logging
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from prefkit.labelstudio import LabelStudioError
-from webapp.core.errors import PayloadTooLarge
-from webapp.core.uploads import refuse_oversized_upload, uploaded_file, use_import_upload_handlers
-from webapp.core.views import domain_errors_as_pages, too_large_page
+from webapp.core.uploads import uploaded_file
+from webapp.core.views import domain_errors_as_pages, takes_upload
 from webapp.labelstudio.jobs import PULL_JOB_KIND, PUSH_JOB_KIND, labelstudio_job_request
 from webapp.labelstudio.services import labelstudio_import_file
 from webapp.projects.selectors import project_for_lead
@@ -28,22 +26,11 @@ def _summary(result) -> str:
             f"skipped (cancelled), {len(result.repeats)} earlier annotations replaced by a later one")
 
 
-@csrf_exempt  # checked below, once the upload handlers are set (as lead_import does)
 @login_required
 @require_POST
-def upload(request, slug):
-    """An upload takes the import body limit (WB_MAX_IMPORT_BYTES) and goes to a temporary file."""
-    try:
-        refuse_oversized_upload(request)
-    except PayloadTooLarge as error:
-        return too_large_page(request, error)
-    use_import_upload_handlers(request)
-    return _upload_checked(request, slug)
-
-
-@csrf_protect
+@takes_upload  # up to WB_MAX_IMPORT_BYTES, to a temporary file
 @domain_errors_as_pages
-def _upload_checked(request, slug):
+def upload(request, slug):
     project = project_for_lead(slug=slug, user=request.user)
     file = request.FILES.get("file")
     if file is None:

@@ -5,7 +5,6 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import Truncator
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET
 
 from webapp.comparisons.imports import import_request
@@ -14,9 +13,9 @@ from webapp.comparisons.selectors import project_progress, requeue_candidates
 from webapp.comparisons.services import comparisons_requeue
 from webapp.core import clock
 from webapp.core.api import checked_text
-from webapp.core.errors import DomainError, PayloadTooLarge, ValidationFailed
-from webapp.core.uploads import refuse_oversized_upload, uploaded_file, use_import_upload_handlers
-from webapp.core.views import domain_errors_as_pages, too_large_page
+from webapp.core.errors import DomainError, ValidationFailed
+from webapp.core.uploads import uploaded_file
+from webapp.core.views import domain_errors_as_pages, takes_upload
 from webapp.guidelines.models import GuidelineVersion, Quiz
 from webapp.comparisons.quiz import quiz_set
 from webapp.projects.selectors import project_for_lead, role_of
@@ -59,23 +58,13 @@ def _recent_batches(project):
     return ImportBatch.objects.filter(project=project).defer("upload", "rejects").select_related("imported_by", "job")[:50]
 
 
-@csrf_exempt  # checked below, once the upload handlers are set (Django reads the body to check)
 @login_required
+@takes_upload
+@domain_errors_as_pages
 def lead_import(request, slug):
     """POST a file to import; a GET (a reload, a bookmark) goes to the project page."""
     if request.method != "POST":
         return redirect("lead-project", slug=slug)
-    try:
-        refuse_oversized_upload(request)
-    except PayloadTooLarge as error:
-        return too_large_page(request, error)
-    use_import_upload_handlers(request)
-    return _lead_import_checked(request, slug)
-
-
-@csrf_protect
-@domain_errors_as_pages
-def _lead_import_checked(request, slug):
     project = project_for_lead(slug=slug, user=request.user)
     upload = request.FILES.get("file")
     if upload is None:

@@ -5,13 +5,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from prefkit import plots
 from prefkit.plots import reliability_diagram
-from webapp.core.errors import DomainError, NotFound, PayloadTooLarge, ValidationFailed
-from webapp.core.uploads import refuse_oversized_upload, use_import_upload_handlers
-from webapp.core.views import domain_errors_as_pages, too_large_page
+from webapp.core.errors import DomainError, NotFound, ValidationFailed
+from webapp.core.views import domain_errors_as_pages, takes_upload
 from webapp.diagnostics import report as rater_reports
 from webapp.model_diagnostics import report as reports, selectors, services
 from webapp.runs.models import Job
@@ -19,21 +17,10 @@ from webapp.training.selectors import model_for_lead
 from webapp.training.services import store_upload
 
 
-@csrf_exempt  # checked below, once the upload handlers are set (Django reads the body to check)
 @login_required
-def model_diagnostics_page(request, model_id):
-    if request.method == "POST":
-        try:
-            refuse_oversized_upload(request)
-        except PayloadTooLarge as error:
-            return too_large_page(request, error)
-        use_import_upload_handlers(request)  # a file of pairs, streamed to disk, up to the import limit
-    return _model_diagnostics_page(request, model_id)
-
-
-@csrf_protect
+@takes_upload  # a file of pairs
 @domain_errors_as_pages
-def _model_diagnostics_page(request, model_id):
+def model_diagnostics_page(request, model_id):
     model = model_for_lead(model_id=model_id, user=request.user)
     error, status = None, 200
     if request.method == "POST":

@@ -86,6 +86,7 @@ def pull_job_run(job, ctx) -> None:
             result = labelstudio_pull(project=job.project, url=job.params["url"], token=token,
                                       ls_project_id=int(job.params["ls_project"]), actor=job.requested_by,
                                       progress=ctx.progress)
+            forget_token(job)  # in the success's transaction: a finished job never still holds its token
             ctx.succeed(JobOutcome(result={
                 "tasks": result.tasks, "annotations": result.annotations, "created": result.created,
                 "already_present": result.already_present, "cancelled": result.cancelled,
@@ -105,6 +106,7 @@ def push_job_run(job, ctx) -> None:
             push = labelstudio_push(project=job.project, url=job.params["url"], token=token, actor=job.requested_by,
                                     progress=ctx.progress)
             version = push.guideline_version
+            forget_token(job)  # in the success's transaction: a finished job never still holds its token
             ctx.succeed(JobOutcome(result={
                 "label_studio_project": push.ls_project_id, "tasks": len(push.tasks), "push_id": push.pk,
                 "guideline_version": version.number if version else None}))

@@ -21,26 +21,23 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from train_bench import DEFAULT_DATA, split_rows  # noqa: E402
+from train_bench import add_split_arguments, split_rows  # noqa: E402
 
 
-def mean_pooled(model, sequences: list[list[int]], pad_id: int, batch_size: int = 32):
-    """One embedding per token-id sequence: the mean of its last hidden states (padding left out)."""
+def mean_pooled(model, sequences: list[list[int]], pad_id: int):
+    """One embedding per token-id sequence: the mean of its last hidden states (padding left out),
+    batched and padded as the scorer does (rm_training.score)."""
     import torch
 
-    order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
+    from rm_training.score import length_batches, padded
+
     out = torch.zeros(len(sequences), model.config.hidden_size)
     with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            batch = order[start:start + batch_size]
-            width = len(sequences[batch[-1]])
-            ids = torch.full((len(batch), width), pad_id)
-            mask = torch.zeros((len(batch), width))
-            for row, index in enumerate(batch):
-                ids[row, :len(sequences[index])] = torch.tensor(sequences[index])
-                mask[row, :len(sequences[index])] = 1
-            hidden = model(input_ids=ids, attention_mask=mask.long()).last_hidden_state
-            out[batch] = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
+        for batch in length_batches([len(s) for s in sequences]):
+            ids, mask = padded([sequences[i] for i in batch], pad_id)
+            hidden = model(input_ids=ids, attention_mask=mask).last_hidden_state
+            weights = mask[..., None].float()
+            out[batch] = (hidden * weights).sum(1) / weights.sum(1)
     return out.numpy()
 
 
@@ -61,10 +58,7 @@ def main() -> None:
     from rm_training.encoding import PairEncoder
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", default=str(DEFAULT_DATA))
-    parser.add_argument("--train-pairs", type=int, default=1600)
-    parser.add_argument("--test-pairs", type=int, default=400)
-    parser.add_argument("--seed", type=int, default=0)
+    add_split_arguments(parser)
     parser.add_argument("--max-length", type=int, default=256)
     args = parser.parse_args()
     set_threads(None)

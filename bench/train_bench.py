@@ -160,12 +160,17 @@ def run_child(which: str, argv: list[str]) -> dict:
     return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_split_arguments(parser: argparse.ArgumentParser) -> None:
+    """The protocol's data and split (--data, --train-pairs, --test-pairs, --seed), for every bench that shares it."""
     parser.add_argument("--data", default=str(DEFAULT_DATA))
     parser.add_argument("--train-pairs", type=int, default=1600)
     parser.add_argument("--test-pairs", type=int, default=400)
     parser.add_argument("--seed", type=int, default=0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_split_arguments(parser)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--epochs", type=float, default=None, help="default: TrainConfig's")
     parser.add_argument("--max-steps", type=int, default=None)

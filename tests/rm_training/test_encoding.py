@@ -38,3 +38,35 @@ def test_it_ignores_the_truncation_saved_in_the_tokenizer_file(tokenizer):
     encoder = PairEncoder(tokenizer, 512)
     chosen, _ = encoder.encode_pairs([Pair("Q", " ".join(["word"] * 300), "b")])
     assert len(chosen[0]) == 300 + 4
+
+
+def test_replies_that_begin_alike_keep_where_they_differ_when_cut(tokenizer):
+    # HH-RLHF's chosen and rejected often share their first sentences. Cut from the right, both sides
+    # used to keep only that shared start: identical inputs, so the pair taught and measured nothing
+    # (17 % of the train bench's pairs at 256 tokens).
+    shared = " ".join(f"shared{i}" for i in range(60))
+    prompt = "\n\nHuman: " + " ".join(f"ctx{i}" for i in range(40)) + " question?\n\nAssistant:"
+    pair = Pair(prompt, f" {shared} so the answer is yes.", f" {shared} so the answer is no.")
+    encoder = PairEncoder(tokenizer, 64)
+    chosen, rejected = encoder.encode_pairs([pair])
+    assert len(chosen[0]) <= 64 and len(rejected[0]) <= 64
+    assert chosen[0] != rejected[0]
+    assert tokenizer.decode(chosen[0]).endswith("[SEP] yes. [SEP]")
+    assert tokenizer.decode(rejected[0]).endswith("[SEP] no. [SEP]")
+    assert "shared59" in tokenizer.decode(chosen[0])  # the context just before they diverge is kept
+    report = encoder.report.as_dict()
+    assert report["pairs_with_shared_reply_start_kept_as_context"] == 1
+    assert report["pairs_identical_after_encoding"] == 0 and report["pairs_truncated"] == 1
+
+
+def test_pairs_that_fit_are_not_rearranged_even_when_their_replies_begin_alike(tokenizer):
+    pair = Pair("Question?", " Well, yes.", " Well, no.")
+    chosen, rejected = PairEncoder(tokenizer, 64).encode_pairs([pair])
+    assert chosen[0] == tokenizer("Question?", " Well, yes.")["input_ids"]
+    assert rejected[0] == tokenizer("Question?", " Well, no.")["input_ids"]
+
+
+def test_identical_replies_are_counted(tokenizer):
+    encoder = PairEncoder(tokenizer, 32)
+    encoder.encode_pairs([Pair("Q " * 40, " same " * 40, " same " * 40)])
+    assert encoder.report.pairs_identical == 1

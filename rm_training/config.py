@@ -29,7 +29,8 @@ class TrainConfig:
     """Tokens per (prompt, response) input; longer ones are cut (prompt from the left, response from the right)."""
     batch_size: int = 16
     """Pairs per optimizer step on each device (each pair is two sequences)."""
-    learning_rate: float = 5e-5
+    learning_rate: float = 1e-4
+    """AdamW peak rate (linear warm-up, then linear decay). 1e-4 beat 5e-5 and 3e-5 on the train bench (README)."""
     epochs: float = 2.0
     """Passes over the training split; ignored when `max_steps` is set."""
     max_steps: int | None = None

@@ -102,6 +102,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-length", type=int, default=512)
     parser.add_argument("--no-int8", action="store_true", help="skip the int8 run")
+    parser.add_argument("--batch-tokens", type=int, nargs="+", default=[DEFAULT_BATCH_TOKENS],
+                        help="padded-token budgets to time the default path with (several: a sweep)")
     args = parser.parse_args()
     threads = set_threads(None)
     _, test_rows = split_rows(Path(args.data), 1600, args.pairs, args.seed)
@@ -111,15 +113,18 @@ def main() -> None:
         make_reward_model_folder(Path(folder))
         naive, naive_seconds = timed(lambda: naive_scores(Path(folder), pairs, args.max_length))
         # max length: the model's 512 (the folder has no training record)
-        ours, ours_seconds = timed(lambda: score(folder, pairs, precision="auto"))
+        budgets = [(budget, *timed(lambda: score(folder, pairs, precision="auto", batch_tokens=budget)))
+                   for budget in args.batch_tokens]
+        _, ours, ours_seconds = budgets[0]
         int8, int8_seconds = (None, None) if args.no_int8 else timed(lambda: score(folder, pairs, quantize="int8"))
         shapes = shape_throughput(Path(folder))
 
     print(f"pairs: {len(pairs)}   max length: {args.max_length}   threads: {threads}   bf16 autocast: "
-          f"{use_bf16('auto')}   token budget: {DEFAULT_BATCH_TOKENS}   (timings include loading the model)")
+          f"{use_bf16('auto')}   token budget: {args.batch_tokens[0]}   (timings include loading the model)")
     print(f"{'':28}{'pairs/s':>9}{'seconds':>9}{'speed-up':>10}{'max |reward - naive|':>22}")
     print(f"{'naive, one pair at a time':28}{len(pairs) / naive_seconds:9.2f}{naive_seconds:9.1f}{1:10.2f}{0:22.4f}")
-    rows = [("rm_training.score (default)", pairs_of(ours), ours_seconds)]
+    rows = [(f"rm_training.score ({budget})" if len(budgets) > 1 else "rm_training.score (default)",
+             pairs_of(result), seconds) for budget, result, seconds in budgets]
     if int8 is not None:
         rows.append(("rm_training.score int8", pairs_of(int8), int8_seconds))
     for name, scores, seconds in rows:

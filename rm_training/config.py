@@ -30,7 +30,8 @@ class TrainConfig:
     batch_size: int = 16
     """Pairs per optimizer step on each device (each pair is two sequences)."""
     learning_rate: float = 1e-4
-    """AdamW peak rate (linear warm-up, then linear decay). 1e-4 beat 5e-5 and 3e-5 on the train bench (README)."""
+    """AdamW peak rate (linear warm-up, then linear decay); TRL's default. On the train bench it gave 0.545-0.5775
+    held-out against 0.5475 at 5e-5 and 0.545 at 3e-5: within the noise of 400 test pairs (README)."""
     epochs: float = 2.0
     """Passes over the training split; ignored when `max_steps` is set."""
     max_steps: int | None = None

@@ -83,10 +83,10 @@ class PairEncoder:
         prompts = [p.prompt for p in pairs]
         if self.needs_separator:
             prompts = [p if not p or p[-1].isspace() else p + "\n\n" for p in prompts]
+        room = self.max_length - self.specials
         chosen_ids, rejected_ids = [], []
         for prompt, chosen, rejected in zip(self._tokenize(prompts), self._tokenize([p.chosen for p in pairs]),
                                             self._tokenize([p.rejected for p in pairs])):
-            room = self.max_length - self.specials
             if len(prompt.ids) + max(len(chosen.ids), len(rejected.ids)) > room:
                 prompt, chosen, rejected = self._shared_start_as_context(prompt, chosen, rejected)
             chosen_seq, chosen_cut = self._fit(_copy(prompt), chosen)

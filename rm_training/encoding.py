@@ -62,6 +62,7 @@ class PairEncoder:
         self.backend.no_truncation()
         self.backend.no_padding()
         self.specials = self.backend.num_special_tokens_to_add(is_pair=True)
+        self.room = self.max_length - self.specials  # text tokens per (prompt, reply) input
         if self.max_length <= self.specials + 2:
             raise ValueError(f"max_length {self.max_length} leaves no room for text")
         # Without a pair template (causal LMs) nothing separates prompt and reply: add a blank line.
@@ -69,11 +70,10 @@ class PairEncoder:
         self.report = TruncationReport(self.max_length)
 
     def _budgets(self, prompt_len: int, reply_len: int) -> tuple[int, int]:
-        room = self.max_length - self.specials
-        if prompt_len + reply_len <= room:
+        if prompt_len + reply_len <= self.room:
             return prompt_len, reply_len
-        reply_keep = min(reply_len, max(room - prompt_len, room // 2))
-        return room - reply_keep, reply_keep
+        reply_keep = min(reply_len, max(self.room - prompt_len, self.room // 2))
+        return self.room - reply_keep, reply_keep
 
     def _tokenize(self, texts: list[str]):
         return self.backend.encode_batch(texts, add_special_tokens=False)
@@ -83,11 +83,10 @@ class PairEncoder:
         prompts = [p.prompt for p in pairs]
         if self.needs_separator:
             prompts = [p if not p or p[-1].isspace() else p + "\n\n" for p in prompts]
-        room = self.max_length - self.specials
         chosen_ids, rejected_ids = [], []
         for prompt, chosen, rejected in zip(self._tokenize(prompts), self._tokenize([p.chosen for p in pairs]),
                                             self._tokenize([p.rejected for p in pairs])):
-            if len(prompt.ids) + max(len(chosen.ids), len(rejected.ids)) > room:
+            if len(prompt.ids) + max(len(chosen.ids), len(rejected.ids)) > self.room:
                 prompt, chosen, rejected = self._shared_start_as_context(prompt, chosen, rejected)
             chosen_seq, chosen_cut = self._fit(_copy(prompt), chosen)
             rejected_seq, rejected_cut = self._fit(prompt, rejected)

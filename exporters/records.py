@@ -7,6 +7,7 @@ format and write them). Nothing here imports Django.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 FORMATS = ("trl-standard", "trl-conversational", "trl-implicit", "raw")
 AGGREGATIONS = ("none", "majority", "dawid-skene")
@@ -17,8 +18,10 @@ CHOICES = ("a", "b", "tie", "both_bad")
 ORIGINS = ("here", "import", "external")
 
 
-@dataclass(frozen=True, slots=True)
-class ComparisonRecord:
+# The two records are NamedTuples, not dataclasses: an export makes one per judgment (a million for
+# a large export), and a frozen dataclass's __init__ cost 1.4 us where a tuple costs 0.15-0.25 us.
+# Immutable, named fields, `_replace` for a changed copy.
+class ComparisonRecord(NamedTuple):
     comparison_id: int
     prompt_id: int
     prompt_messages: list[dict]      # [{"role": "user"|"assistant"|"system", "content": str}], ends with a user turn
@@ -32,8 +35,7 @@ class ComparisonRecord:
     round: int                       # the comparison's current round
 
 
-@dataclass(frozen=True, slots=True)
-class JudgmentRecord:
+class JudgmentRecord(NamedTuple):
     judgment_id: int
     comparison_id: int
     rater: str                       # stable pseudonymous id (external raters included); never a username

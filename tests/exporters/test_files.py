@@ -3,7 +3,6 @@ import hashlib
 import json
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -81,8 +80,8 @@ def test_progress_is_called_and_a_raising_callback_leaves_nothing(tmp_path):
 
     def many_groups():  # enough judgments for several progress ticks
         for i in range(4000):
-            c = replace(fixture.COMPARISONS[0], comparison_id=i + 1, prompt_id=i)
-            yield c, [replace(j, comparison_id=i + 1, judgment_id=10 * i + k)
+            c = fixture.COMPARISONS[0]._replace(comparison_id=i + 1, prompt_id=i)
+            yield c, [j._replace(comparison_id=i + 1, judgment_id=10 * i + k)
                       for k, j in enumerate(fixture.JUDGMENTS[101])]
 
     request = ExportRequest(format="trl-standard", aggregate="majority", ties="drop", file_format="parquet",
@@ -146,13 +145,13 @@ def test_bad_output_and_bad_records(tmp_path):
         write_export(unordered, request, tmp_path / "unordered")
 
     def bad_choice():
-        return iter([(fixture.COMPARISONS[0], [replace(fixture.JUDGMENTS[101][0], choice="left")])])
+        return iter([(fixture.COMPARISONS[0], [fixture.JUDGMENTS[101][0]._replace(choice="left")])])
     with pytest.raises(ExportError, match="judgment 11: choice") as err:
         write_export(bad_choice, request, tmp_path / "choice")
     assert err.value.field == "choice"
 
     def bad_prompt():
-        return iter([(replace(fixture.COMPARISONS[1], prompt_messages=[{"role": "assistant", "content": "x"}]),
+        return iter([(fixture.COMPARISONS[1]._replace(prompt_messages=[{"role": "assistant", "content": "x"}]),
                       fixture.JUDGMENTS[102])])
     with pytest.raises(ExportError, match="comparison 102: prompt_messages must end with a user turn"):
         write_export(bad_prompt, request, tmp_path / "prompt")

@@ -5,7 +5,6 @@ the DPO policy is a tiny Llama built from a config here, with a word-level token
 """
 import copy
 import os
-from dataclasses import replace
 
 import pytest
 
@@ -30,10 +29,10 @@ def many_groups(n=48):
     def groups():
         for i in range(n):
             base = fixture.COMPARISONS[i % 3]
-            c = replace(base, comparison_id=i + 1, prompt_id=i + 1,
+            c = base._replace(comparison_id=i + 1, prompt_id=i + 1,
                         prompt_messages=base.prompt_messages[:-1] + [
                             {"role": "user", "content": f"{base.prompt_messages[-1]['content']} (#{i})"}])
-            judgments = [replace(j, comparison_id=i + 1, judgment_id=10 * i + k)
+            judgments = [j._replace(comparison_id=i + 1, judgment_id=10 * i + k)
                          for k, j in enumerate(fixture.JUDGMENTS[base.comparison_id])]
             yield c, judgments
     return groups

@@ -157,7 +157,7 @@ def test_a_failure_in_the_reading_thread_is_raised_in_the_exporter():
     from psycopg.errors import DivisionByZero
 
     connect = functools.partial(connection.get_new_connection, connection.get_connection_params())
-    reader = sql._Reader(connect, "SELECT 1 / 0")
+    reader = sql._Reader(functools.partial(sql._read_groups, query="SELECT 1 / 0", min_judgments=1), connect)
     with pytest.raises(DivisionByZero):
         reader.next_batch()
     reader.stop()

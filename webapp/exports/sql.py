@@ -3,12 +3,14 @@
 Why: through the ORM an export read ~15k judgments/s (a WITH HOLD cursor that PostgreSQL
 materialises before the first row, Django's per-row converters, comparisons fetched 500 ids at a
 time). Here one server-side cursor walks the selected judgments by comparison id; the first
-judgment of each comparison also carries its comparison's columns (a LATERAL join evaluated only
-there), so every text arrives once and no second query is needed.
+judgment of each comparison also carries its comparison's columns (a LATERAL lookup, fenced with
+OFFSET 0 so it stays a per-row index lookup: pulled up into a join it became a hash join of every
+text and a final sort that spilled 1 GB to disk at 1M judgments), so every text arrives once, no
+second query is needed and the rows come out of the window already in order.
 
 The selection itself is not written here: the judgment and comparison columns are the selectors'
 querysets (judgment_rows, comparison_rows, passed in) compiled to SQL, so the filters stay defined once.
-min_judgments is a window count over the same rows.
+min_judgments is applied while grouping, as the ORM path does.
 """
 import functools
 import json
@@ -35,28 +37,26 @@ BATCHES_AHEAD = 4  # bounded memory: at most this many batches wait
 READ_SETTINGS = ("SET LOCAL cursor_tuple_fraction = 1.0", "SET LOCAL work_mem = '64MB'", "SET LOCAL jit = off")
 _J = len(rows.JUDGMENT_FIELDS)
 _JUDGMENT_COLUMNS = ", ".join(f"j{i}" for i in range(_J))
-_FIRST = _J + 1  # column: the judgment's rank in its comparison (1 carries the comparison's columns)
+_FIRST = _J  # column: true on a comparison's first judgment, the row that carries the comparison's columns
+# The outer ORDER BY costs nothing: the nested loop keeps the window's order and the planner knows it.
 _GROUPS_SQL = """
     SELECT w.*, t.*
-    FROM (SELECT s.*, count(*) OVER (PARTITION BY s.j1) AS selected,
-                 row_number() OVER (PARTITION BY s.j1 ORDER BY s.j0) AS nth
+    FROM (SELECT s.*, s.j1 IS DISTINCT FROM lag(s.j1) OVER (ORDER BY s.j1, s.j0) AS first
           FROM ({judgments}) AS s({columns})) AS w
-    LEFT JOIN LATERAL ({comparison}) AS t ON true
-    WHERE w.selected >= {min_judgments}
+    LEFT JOIN LATERAL ({comparison} OFFSET 0) AS t ON true
     ORDER BY w.j1, w.j0"""
 
 
-def groups_sql(judgments, comparison_rows, *, min_judgments: int) -> str:
+def groups_sql(judgments, comparison_rows) -> str:
     """The whole read as one SQL text with its values inlined (server-side cursors take no
     client-side parameters; Django's compose_sql quotes them as the ORM would). `judgments` is
     selectors.judgment_rows(...), `comparison_rows` selectors.comparison_rows."""
     # Only the first judgment of a comparison looks it up: for the others the key is NULL, which
-    # the primary-key index answers at once (a separate "nth = 1" qual became a join filter,
+    # the primary-key index answers at once (a separate "first" qual became a join filter,
     # checked after the lookup).
-    first_only = RawSQL("CASE WHEN w.nth = 1 THEN w.j1 END", ())
+    first_only = RawSQL("CASE WHEN w.first THEN w.j1 END", ())
     comparison = _compiled(comparison_rows(Comparison.objects.filter(pk=first_only)))
-    return _GROUPS_SQL.format(judgments=_compiled(judgments), columns=_JUDGMENT_COLUMNS, comparison=comparison,
-                              min_judgments=int(min_judgments))
+    return _GROUPS_SQL.format(judgments=_compiled(judgments), columns=_JUDGMENT_COLUMNS, comparison=comparison)
 
 
 def _compiled(queryset) -> str:
@@ -74,12 +74,13 @@ def export_groups(judgments, comparison_rows, *, min_judgments: int):
     the exporter aggregates, and the caller's connection stays free for its progress ticks."""
 
     def groups() -> Iterator[tuple[ComparisonRecord, list[JudgmentRecord]]]:
-        query = groups_sql(judgments, comparison_rows, min_judgments=min_judgments)
+        query = groups_sql(judgments, comparison_rows)
         if connection.in_atomic_block:
             connection.ensure_connection()
-            yield from _read_groups(connection.connection, query)
+            yield from _read_groups(connection.connection, query, min_judgments)
             return
-        reader = _Reader(functools.partial(connection.get_new_connection, connection.get_connection_params()), query)
+        connect = functools.partial(connection.get_new_connection, connection.get_connection_params())
+        reader = _Reader(functools.partial(_read_groups, query=query, min_judgments=min_judgments), connect)
         try:
             while (batch := reader.next_batch()) is not None:
                 yield from batch
@@ -93,9 +94,9 @@ class _Reader:
     """The reading thread: batches of groups through a bounded queue; its failure is raised in
     the consumer; stop() ends it (and closes its connection) wherever it is."""
 
-    def __init__(self, connect, query: str):
+    def __init__(self, read, connect):
+        self._read = read  # read(connection) -> the groups
         self._connect = connect
-        self._query = query
         self._batches: queue.Queue = queue.Queue(maxsize=BATCHES_AHEAD)
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="export-reader", daemon=True)
@@ -121,7 +122,7 @@ class _Reader:
                 for setting in READ_SETTINGS:
                     conn.execute(setting)
                 batch, judgments = [], 0
-                for group in _read_groups(conn, self._query):
+                for group in self._read(conn):
                     batch.append(group)
                     judgments += len(group[1])
                     if judgments >= JUDGMENTS_PER_BATCH:
@@ -146,7 +147,7 @@ class _Reader:
         return False
 
 
-def _read_groups(conn, query: str) -> Iterator[tuple[ComparisonRecord, list[JudgmentRecord]]]:
+def _read_groups(conn, query: str, min_judgments: int) -> Iterator[tuple[ComparisonRecord, list[JudgmentRecord]]]:
     with conn.cursor(name="wb_export_groups") as cursor:
         cursor.adapters.register_loader("jsonb", TextLoader)  # parsed here: flags are nearly always "[]"
         cursor.itersize = ROWS_PER_FETCH
@@ -154,25 +155,28 @@ def _read_groups(conn, query: str) -> Iterator[tuple[ComparisonRecord, list[Judg
         comparison, judgments = None, []
         flags_of: dict[str, tuple[str, ...]] = {}  # the few distinct flag lists, each parsed once
         for row in cursor:
-            if row[_FIRST] == 1:
-                if comparison is not None:
+            if row[_FIRST]:
+                if comparison is not None and len(judgments) >= min_judgments:
                     yield comparison, judgments
                 comparison, judgments = _comparison(row), []
             flags = flags_of.get(row[12])
             if flags is None:
                 flags = flags_of[row[12]] = tuple(json.loads(row[12]) or ())
             judgments.append(_judgment(row, flags))
-        if comparison is not None:
+        if comparison is not None and len(judgments) >= min_judgments:
             yield comparison, judgments
 
 
 def _judgment(row, flags: tuple[str, ...]) -> JudgmentRecord:
     """rows.judgment_record for a row of this query (by position: it is most of the per-row
     cost; the tests compare every field with the ORM path)."""
-    return JudgmentRecord(
+    return _make_judgment((
         row[0], row[1], row[3] or pseudonym_for(f"user:{row[2]}"), row[14],  # id, comparison, rater, origin
         row[4], row[5], row[6], row[7], row[8] or None, row[9],  # guideline version, sha256, choice, strength, ...
-        row[10], row[11], flags, row[13])  # served, submitted, flags, round
+        row[10], row[11], flags, row[13]))  # served, submitted, flags, round
+
+
+_make_judgment = JudgmentRecord._make
 
 
 def _comparison(row) -> ComparisonRecord:

@@ -27,6 +27,11 @@ from exporters.records import CHOICES, ComparisonRecord, ExportError, ExportRequ
 from exporters.writers import open_sink, sha256_file, split_paths
 
 PROGRESS_EVERY = 5000  # judgments between progress calls
+# Judgments between collections of the young generation while the cyclic GC is off (see _export_into).
+# A collection scans the objects allocated since the last one that are still alive: the few batches
+# in the read-ahead and write-behind queues, about as many at every collection, so collecting at
+# every progress tick cost 1.1 s of a 13 s export of 1M judgments; this rarely, 0.06 s.
+COLLECT_EVERY = 100_000
 MANIFEST_VERSION = 1
 
 Groups = Callable[[], Iterable[tuple[ComparisonRecord, list[JudgmentRecord]]]]
@@ -88,8 +93,8 @@ def _export_into(tmp: Path, groups: Groups, request: ExportRequest, margins: dic
                                   request.ties)
         # The loop allocates millions of short-lived tuples and no reference cycles of its own: the
         # cyclic collector would mostly re-scan live objects (up to 1.9x slower measured). It stays
-        # off here, and each progress tick collects the young generation, so cycles a caller's
-        # iterator makes (an ORM cursor, say) are still freed.
+        # off here, and the young generation is collected every COLLECT_EVERY judgments, so cycles
+        # a caller's iterator makes (an ORM cursor, say) are still freed.
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
@@ -153,6 +158,7 @@ def _checked(groups: Groups, report: Callable, total: int | None, message: str, 
     previous = None
     done = 0
     next_tick = PROGRESS_EVERY
+    next_collection = COLLECT_EVERY
     for comparison, judgments in groups():
         cid = comparison.comparison_id
         if previous is not None and cid <= previous:
@@ -174,9 +180,11 @@ def _checked(groups: Groups, report: Callable, total: int | None, message: str, 
         yield comparison, judgments
         done += len(judgments)
         if done >= next_tick:
-            gc.collect(0)
             report(done if acc is not None else 0, total, message)
             next_tick = done + PROGRESS_EVERY
+        if done >= next_collection:
+            gc.collect(0)
+            next_collection = done + COLLECT_EVERY
 
 
 _CHOICES = frozenset(CHOICES)

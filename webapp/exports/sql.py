@@ -2,7 +2,7 @@
 
 Why: through the ORM an export read ~15k judgments/s (a WITH HOLD cursor that PostgreSQL
 materialises before the first row, Django's per-row converters, comparisons fetched 500 ids at a
-time). Here one server-side cursor walks the selected judgments by comparison id; the first
+time). Here one streamed query walks the selected judgments by comparison id; the first
 judgment of each comparison also carries its comparison's columns (a LATERAL lookup, fenced with
 OFFSET 0 so it stays a per-row index lookup: pulled up into a join it became a hash join of every
 text and a final sort that spilled 1 GB to disk at 1M judgments), so every text arrives once, no
@@ -20,6 +20,7 @@ from collections.abc import Iterator
 
 from django.db import connection
 from django.db.models.expressions import RawSQL
+import psycopg
 from psycopg import IsolationLevel
 from psycopg.types.string import TextLoader
 
@@ -28,13 +29,16 @@ from webapp.accounts.services import pseudonym_for
 from webapp.comparisons.models import Comparison
 from webapp.exports import rows
 
-ROWS_PER_FETCH = 5000  # judgments per FETCH round trip (a few MB of text)
+# Rows are streamed (psycopg's cursor.stream, libpq's chunked-rows mode), not FETCHed from a named
+# cursor: PostgreSQL only works on a cursor while a FETCH is outstanding, so it sat idle while
+# Python parsed each batch; a streamed query keeps producing until the socket is full. Reading
+# 1M judgments alone took 7.3 s instead of 9.5 s, and the whole export 10.x s instead of 13.
+ROWS_PER_CHUNK = 5000  # rows per result psycopg receives (a few MB of text; libpq 17 or later)
 JUDGMENTS_PER_BATCH = 2000  # handed from the reading thread to the exporter at a time
 BATCHES_AHEAD = 4  # bounded memory: at most this many batches wait
-# For the reading thread's own transaction. Measured at 100k judgments: the plan for reading every
-# row (fraction 1.0) took 0.8 s where the default fast-start one took 1.3 s; the sort by comparison
+# For the reading thread's own transaction. Measured at 100k judgments: the sort by comparison
 # spilled 20 MB to disk at the default 4 MB work_mem; JIT compilation cost more than it saved.
-READ_SETTINGS = ("SET LOCAL cursor_tuple_fraction = 1.0", "SET LOCAL work_mem = '64MB'", "SET LOCAL jit = off")
+READ_SETTINGS = ("SET LOCAL work_mem = '64MB'", "SET LOCAL jit = off")
 _J = len(rows.JUDGMENT_FIELDS)
 _JUDGMENT_COLUMNS = ", ".join(f"j{i}" for i in range(_J))
 _FIRST = _J  # column: true on a comparison's first judgment, the row that carries the comparison's columns
@@ -48,8 +52,8 @@ _GROUPS_SQL = """
 
 
 def groups_sql(judgments, comparison_rows) -> str:
-    """The whole read as one SQL text with its values inlined (server-side cursors take no
-    client-side parameters; Django's compose_sql quotes them as the ORM would). `judgments` is
+    """The whole read as one SQL text with its values inlined (Django's compose_sql quotes them
+    as the ORM would). `judgments` is
     selectors.judgment_rows(...), `comparison_rows` selectors.comparison_rows."""
     # Only the first judgment of a comparison looks it up: for the others the key is NULL, which
     # the primary-key index answers at once (a separate "first" qual became a join filter,
@@ -68,7 +72,7 @@ def export_groups(judgments, comparison_rows, *, min_judgments: int):
     """selectors.export_groups on PostgreSQL: same records, same order (arguments as groups_sql's).
 
     Inside a transaction the rows are read on the caller's connection (the selection includes its
-    uncommitted rows; a named cursor lives until the transaction ends). In autocommit a thread
+    uncommitted rows). In autocommit a thread
     reads them on a connection of its own, in one REPEATABLE READ, READ ONLY transaction (one
     snapshot), a few thousand judgments ahead of the caller: PostgreSQL and the socket work while
     the exporter aggregates, and the caller's connection stays free for its progress ticks."""
@@ -148,13 +152,12 @@ class _Reader:
 
 
 def _read_groups(conn, query: str, min_judgments: int) -> Iterator[tuple[ComparisonRecord, list[JudgmentRecord]]]:
-    with conn.cursor(name="wb_export_groups") as cursor:
+    chunk = ROWS_PER_CHUNK if psycopg.pq.version() >= 170000 else 1  # older libpq: one row at a time
+    with conn.cursor() as cursor:
         cursor.adapters.register_loader("jsonb", TextLoader)  # parsed here: flags are nearly always "[]"
-        cursor.itersize = ROWS_PER_FETCH
-        cursor.execute(query)
         comparison, judgments = None, []
         flags_of: dict[str, tuple[str, ...]] = {}  # the few distinct flag lists, each parsed once
-        for row in cursor:
+        for row in cursor.stream(query, size=chunk):  # a stopped stream cancels the query
             if row[_FIRST]:
                 if comparison is not None and len(judgments) >= min_judgments:
                     yield comparison, judgments

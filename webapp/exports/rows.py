@@ -6,8 +6,9 @@ from webapp.accounts.services import pseudonym_for
 JUDGMENT_FIELDS = ("id", "comparison_id", "rater_id", "rater_pseudonym", "guideline_version__number",
                     "guideline_version__sha256", "choice", "strength", "display_order", "active_ms", "served_iso",
                     "submitted_iso", "flags", "made_in_round", "origin")
-COMPARISON_FIELDS = ("id", "prompt_id", "prompt__messages", "prompt__source", "response_a__text", "response_b__text",
-                     "response_a__model_name", "response_b__model_name", "gold", "round", "is_quiz")
+# In ComparisonRecord's field order, so a row becomes a record in one call.
+COMPARISON_FIELDS = ("id", "prompt_id", "prompt__messages", "response_a__text", "response_b__text",
+                     "response_a__model_name", "response_b__model_name", "gold", "is_quiz", "prompt__source", "round")
 
 
 def judgment_record(row) -> JudgmentRecord:
@@ -22,10 +23,4 @@ def judgment_record(row) -> JudgmentRecord:
     )
 
 
-def comparison_record(row) -> ComparisonRecord:
-    """A COMPARISON_FIELDS row as the exporters' record."""
-    cid, prompt_id, messages, source, text_a, text_b, model_a, model_b, gold, round_, is_quiz = row
-    return ComparisonRecord(
-        comparison_id=cid, prompt_id=prompt_id, prompt_messages=messages, response_a=text_a, response_b=text_b,
-        model_a=model_a, model_b=model_b, gold=gold, is_quiz=is_quiz, source=source, round=round_,
-    )
+comparison_record = ComparisonRecord._make  # a COMPARISON_FIELDS row as the exporters' record

@@ -108,6 +108,8 @@ def fill(*, n_judgments: int, k: int, n_raters: int = 60) -> None:
 
 def run_case(fmt: str, aggregate: str, file_format: str) -> dict:
     """Export project bench-export through the selector and write_export; return the figures."""
+    import pyarrow as pa
+
     from exporters import write_export
     from webapp.exports import selectors, services
     from webapp.projects.models import Project
@@ -116,6 +118,9 @@ def run_case(fmt: str, aggregate: str, file_format: str) -> dict:
     request, filters = services.parse_export({"format": fmt, "aggregate": aggregate, "file_format": file_format},
                                              project=project)
     total, _ = selectors.selection_counts(project, filters)
+    # What a worker has imported after its first export: pyarrow imports pandas at its first
+    # pa.array (0.15-0.2 s, once per process), which would otherwise count as export time here.
+    pa.array([""])
     with tempfile.TemporaryDirectory(prefix="wb-export-bench-") as tmp:
         started, cpu_started = time.monotonic(), time.process_time()
         manifest = write_export(selectors.export_groups(project, filters), request, Path(tmp) / "out",

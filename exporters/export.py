@@ -99,13 +99,15 @@ def _export_into(tmp: Path, groups: Groups, request: ExportRequest, margins: dic
         gc.disable()
         try:
             for comparison, judgments in _checked(groups, report, total, "exporting", acc=acc):
+                rows = _rows(comparison, judgments, request, margins, ds, acc)
+                if not rows:
+                    continue
                 split = _split_of(comparison.prompt_id, request.seed, request.test_fraction)
-                for row in _rows(comparison, judgments, request, margins, ds, acc):
-                    sink = sinks.get(split)
-                    if sink is None:
-                        sink = sinks[split] = open_sink(request.file_format, tmp / paths[split], schema)
-                    sink.add(row)
-                    acc.rows[split] += 1
+                sink = sinks.get(split)
+                if sink is None:
+                    sink = sinks[split] = open_sink(request.file_format, tmp / paths[split], schema)
+                sink.add_rows(rows)
+                acc.rows[split] += len(rows)
         finally:
             if gc_was_enabled:
                 gc.enable()
@@ -203,14 +205,15 @@ def _reject(j: JudgmentRecord, cid: int) -> None:
 
 
 def _rows(comparison: ComparisonRecord, judgments: list[JudgmentRecord], request: ExportRequest,
-          margins: dict[int, float], ds: DawidSkeneLabels | None, acc) -> Iterable[tuple]:
+          margins: dict[int, float], ds: DawidSkeneLabels | None, acc) -> list[tuple]:
+    """The comparison's rows (a list, not a generator: this runs once per comparison)."""
     if not judgments:
-        return
+        return []
     counted = votes(judgments, request.ties)
     acc.drop_judgments("tie", len(judgments) - len(counted))
     if not counted and request.aggregate != "none":
         acc.drop_comparison("no_votes_left")
-        return
+        return []
     tally: dict[str, int] = {}
     for j in counted:
         tally[j.choice] = tally.get(j.choice, 0) + 1
@@ -221,29 +224,25 @@ def _rows(comparison: ComparisonRecord, judgments: list[JudgmentRecord], request
 
     if request.format == "raw":
         rows = Rows(request.format, comparison)
-        for j in counted:
-            yield rows.raw(j, margin(j) if j.choice in ("a", "b") else None, tally[j.choice] / n)
-        return
+        return [rows.raw(j, margin(j) if j.choice in ("a", "b") else None, tally[j.choice] / n) for j in counted]
     if request.aggregate == "none":
         rows = Rows(request.format, comparison)
-        for j in counted:
-            if j.choice == "both_bad":
-                acc.drop_judgments("both_bad", 1)
-                continue
-            yield rows.preference(j.choice, margin(j), tally[j.choice] / n, [j.judgment_id])
-        return
+        preferences = [rows.preference(j.choice, margin(j), tally[j.choice] / n, [j.judgment_id])
+                       for j in counted if j.choice != "both_bad"]
+        acc.drop_judgments("both_bad", len(counted) - len(preferences))
+        return preferences
     if ds is not None:
         winner, reason = ds.decide(comparison.comparison_id)
     else:
         winner, reason = majority(tally)
     if winner is None:
         acc.drop_comparison(reason)
-        return
+        return []
     # Margin: mean over the winner's backers who gave a strength (an unknown strength is not "weakest").
     backing = [margin(j) for j in counted if j.choice == winner and j.strength is not None]
     mean_margin = sum(backing) / len(backing) if backing else 0.0
-    yield Rows(request.format, comparison).preference(winner, mean_margin, tally.get(winner, 0) / n,
-                          [j.judgment_id for j in counted])
+    return [Rows(request.format, comparison).preference(winner, mean_margin, tally.get(winner, 0) / n,
+                                                        [j.judgment_id for j in counted])]
 
 
 @functools.lru_cache(maxsize=4096)

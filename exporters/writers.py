@@ -33,24 +33,25 @@ class ParquetSink:
         self.nbytes = 0  # in-memory Arrow size: the dataset card's num_bytes
         self._writer = _BackgroundWriter(pq.ParquetWriter(str(path), schema, **PARQUET_OPTIONS))
 
-    def add(self, row: tuple) -> None:
-        self._pending.append(row)
-        if len(self._pending) >= BATCH_ROWS:
-            self._flush()
+    def add_rows(self, rows: list[tuple]) -> None:
+        self._pending.extend(rows)
+        while len(self._pending) >= BATCH_ROWS:  # every batch but the last has exactly BATCH_ROWS rows
+            self._flush(self._pending[:BATCH_ROWS])
+            del self._pending[:BATCH_ROWS]
 
-    def _flush(self) -> None:
-        if not self._pending:
+    def _flush(self, rows: list[tuple]) -> None:
+        if not rows:
             return
-        columns = zip(*self._pending)  # rows -> columns in C, not a Python loop per value
+        columns = zip(*rows)  # rows -> columns in C, not a Python loop per value
         batch = pa.RecordBatch.from_arrays(
             [pa.array(col, type=field.type) for col, field in zip(columns, self.schema)], schema=self.schema)
         self._writer.write(batch)
         self.rows += batch.num_rows
         self.nbytes += batch.nbytes
-        self._pending = []
 
     def close(self) -> None:
-        self._flush()
+        self._flush(self._pending)
+        self._pending = []
         self._writer.close()
 
 
@@ -102,9 +103,11 @@ class JsonlSink:
         self._file = open(path, "w", encoding="utf-8", newline="\n")
         self._buffer: list[str] = []
 
-    def add(self, row: tuple) -> None:
-        self._buffer.append(json.dumps(dict(zip(self.names, row)), ensure_ascii=False, separators=(",", ":")))
-        self.rows += 1
+    def add_rows(self, rows: list[tuple]) -> None:
+        names = self.names
+        self._buffer.extend(json.dumps(dict(zip(names, row)), ensure_ascii=False, separators=(",", ":"))
+                            for row in rows)
+        self.rows += len(rows)
         if len(self._buffer) >= BATCH_ROWS:
             self._flush()
 

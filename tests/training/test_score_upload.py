@@ -50,6 +50,28 @@ def test_a_lead_scores_an_uploaded_file_of_pairs_from_the_model_page(trained, se
     assert job.params["count"] == len(trained.held_out.read_text().splitlines()) and not job.params["held_out"]
 
 
+def test_an_upload_spooled_to_disk_is_copied_to_the_job_unchanged(trained, settings):
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024  # Django keeps it in a temporary file, read back in chunks
+    data = trained.held_out.read_bytes() * 200  # several of Django's 64 KB chunks
+    assert len(data) > 3 * 64 * 1024
+    response = _lead().post(f"/models/{trained.model.pk}/score/",
+                            {"what": "file", "pairs": SimpleUploadedFile("many.jsonl", data)})
+    assert response.status_code == 302
+    assert Path(Job.objects.get(kind="scoring").params["pairs"]).read_bytes() == data
+
+
+def test_an_interrupted_copy_keeps_nothing(settings, tmp_path):
+    settings.WB_SCORE_DIR = str(tmp_path)
+
+    def chunks():
+        yield b'{"prompt": "p", "chosen": "a", "rejected": "b"}\n'
+        raise OSError("connection reset")
+
+    with pytest.raises(OSError):
+        services.store_upload(chunks(), "pairs.jsonl")
+    assert list((tmp_path / "uploads").iterdir()) == []
+
+
 def test_the_score_form_checks_csrf_after_taking_the_upload(trained):
     client = _lead(enforce_csrf_checks=True)
     url = f"/models/{trained.model.pk}/score/"

@@ -53,7 +53,7 @@ def _request_from_form(request, model) -> Job:
         upload = request.FILES.get("pairs")
         if upload is None:
             raise ValidationFailed("choose a file of pairs, or evaluate on the held-out comparisons", field="pairs")
-        path = store_upload(upload.read(), upload.name)
+        path = store_upload(upload.chunks(), upload.name)
         try:
             return services.model_diagnostics_request(model=model, actor=request.user, values=values, pairs=path,
                                                       pairs_name=upload.name)

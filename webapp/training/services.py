@@ -10,6 +10,7 @@ import json
 import math
 import shutil
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
@@ -300,8 +301,9 @@ def score_output(job: Job) -> Path:
     return Path(output) if output else score_dir(job) / "scores.jsonl"
 
 
-def store_upload(data: bytes, file_name: str) -> Path:
-    """Keep an uploaded pairs file on the server for the scoring job (written whole, then renamed)."""
+def store_upload(chunks: Iterable[bytes], file_name: str) -> Path:
+    """Keep an uploaded pairs file on the server for the scoring job, copied chunk by chunk (an upload
+    may be 200 MB and Django already holds it in a temporary file) under a hidden name, then renamed."""
     folder = Path(settings.WB_SCORE_DIR) / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     suffix = ".jsonl.gz" if file_name.endswith(".jsonl.gz") else Path(file_name).suffix.lower() or ".jsonl"
@@ -309,8 +311,14 @@ def store_upload(data: bytes, file_name: str) -> Path:
         raise ValidationFailed(f"{file_name}: upload a .jsonl, .jsonl.gz or .parquet file of pairs", field="pairs")
     target = folder / f"{uuid.uuid4().hex}{suffix}"
     partial = folder / f".{target.name}.partial"
-    partial.write_bytes(data)
-    partial.rename(target)
+    try:
+        with open(partial, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+        partial.rename(target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     return target
 
 

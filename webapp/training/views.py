@@ -120,7 +120,7 @@ def score_submit(request, model_id):
 
 
 def _score_upload(request, model, upload, quantize):
-    path = services.store_upload(upload.read(), upload.name)
+    path = services.store_upload(upload.chunks(), upload.name)
     try:
         return services.scoring_request(actor=request.user, model=model, pairs=path, quantize=quantize)
     except DomainError:

@@ -11,7 +11,7 @@ Each case runs in its own child process (so its peak RSS is its own) and calls
   in memory all at once, so the figures are the exporter's.
 - more sources register in SOURCES: a function (n_judgments, k, seed) -> (groups callable,
   total judgments, description). The webapp side adds `postgres` (the selector over a filled
-  database with a server-side cursor) there.
+  database, read by one streamed query) there.
 
 The machine is often shared: besides wall-clock judgments/s each line prints judgments per CPU
 second of the exporting process and the 1-minute load average when the case started.

@@ -1,5 +1,5 @@
 """The PostgreSQL source of the export benchmark: fill a fresh database with synthetic judgments,
-then export them through the webapp's selector (server-side cursor) and exporters.write_export.
+then export them through the webapp's selector (one streamed query) and exporters.write_export.
 
     .venv/bin/python bench/export_source_postgres.py --judgments 100000 1000000 --k 3
 
@@ -136,7 +136,7 @@ def run_case(fmt: str, aggregate: str, file_format: str) -> dict:
 
 
 def postgres_source(n_judgments: int, k: int, seed: int):
-    """bench/export_bench.py's `--source postgres`: the webapp's selector (server-side cursor) over
+    """bench/export_bench.py's `--source postgres`: the webapp's selector (one streamed query) over
     database wb_bench_export_<n>_k<k>, filled first (in another process) when it does not exist."""
     admin_url = os.environ.get("WB_BENCH_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     name = f"wb_bench_export_{n_judgments}_k{k}"

@@ -117,6 +117,13 @@ def test_in_autocommit_it_reads_on_its_own_connection_and_matches_the_orm(monkey
     _assert_same_records(build_project(monkeypatch))
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("rows_per_chunk", [1, 3], ids=["one row at a time (libpq before 17)", "chunks of 3"])
+def test_chunks_that_split_a_comparison_and_single_rows_give_the_same_records(monkeypatch, rows_per_chunk):
+    monkeypatch.setattr(sql, "ROWS_PER_CHUNK", rows_per_chunk)
+    _assert_same_records(build_project(monkeypatch))
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_callers_connection_stays_usable_between_groups(monkeypatch):
     """The job writes its progress on the caller's connection while the read is under way."""

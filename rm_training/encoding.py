@@ -1,9 +1,11 @@
 """Turn pairs into token ids ourselves, cutting what is too long instead of letting TRL drop the pair.
 
-Each side of a pair is the model input `prompt [SEP] reply` (the tokenizer's own pair template: BERT puts
-[CLS] before and [SEP] between and after, which is also the end-of-sequence mark BERT lacks). When the two
-do not fit in `max_length`, the prompt loses its *oldest* tokens (the latest turn is what the reply answers)
-and the reply loses its *last* tokens, the reply keeping at least half the room.
+Each side of a pair is one model input made of prompt and reply, in one of two templates: "single", one
+segment with the tokenizer's single-sequence specials (BERT: `[CLS] prompt reply [SEP]`), or "pair", the
+tokenizer's own pair template (BERT: `[CLS] prompt [SEP] reply [SEP]`, token types 0 then 1). BERT's final
+[SEP] is also the end-of-sequence mark it lacks. When the two do not fit in `max_length`, the prompt loses
+its *oldest* tokens (the latest turn is what the reply answers) and the reply loses its *last* tokens, the
+reply keeping at least half the room.
 
 The two replies of a pair often begin alike (HH-RLHF's chosen and rejected share their first sentences
 in about one pair in six) and differ only further on. Cut naively, both sides then keep the same first
@@ -18,6 +20,8 @@ import copy
 from dataclasses import dataclass, field
 
 from .data import Pair
+
+INPUT_TEMPLATES = ("single", "pair")
 
 
 @dataclass
@@ -52,16 +56,19 @@ class PairEncoder:
 
     tokenizer: object
     max_length: int
+    template: str = "pair"  # models trained before the template was recorded used the pair template
     report: TruncationReport = field(init=False)
 
     def __post_init__(self):
+        if self.template not in INPUT_TEMPLATES:
+            raise ValueError(f"input template must be one of {', '.join(INPUT_TEMPLATES)}, not {self.template!r}")
         backend = getattr(self.tokenizer, "backend_tokenizer", None)
         if backend is None:
             raise ValueError(f"{type(self.tokenizer).__name__} is not a fast tokenizer; rm_training needs one")
         self.backend = copy.deepcopy(backend)  # saved tokenizers may carry their own truncation and padding
         self.backend.no_truncation()
         self.backend.no_padding()
-        self.specials = self.backend.num_special_tokens_to_add(is_pair=True)
+        self.specials = self.backend.num_special_tokens_to_add(is_pair=self.template == "pair")
         self.room = self.max_length - self.specials  # text tokens per (prompt, reply) input
         if self.max_length <= self.specials + 2:
             raise ValueError(f"max_length {self.max_length} leaves no room for text")
@@ -118,6 +125,8 @@ class PairEncoder:
         cut = self._count(len(prompt.ids) - p_keep, len(reply.ids) - r_keep)
         prompt.truncate(p_keep, direction="left")
         reply.truncate(r_keep, direction="right")
+        if self.template == "single":
+            return self.backend.post_process(_merge(prompt, reply), None, add_special_tokens=True).ids, cut
         return self.backend.post_process(prompt, reply, add_special_tokens=True).ids, cut
 
     def _count(self, prompt_dropped: int, reply_dropped: int) -> bool:

@@ -161,6 +161,13 @@ def max_length_for(model, record: dict) -> int:
     return int(trained or getattr(model.config, "max_position_embeddings", 512))
 
 
+def encoder_for(model, tokenizer, record: dict) -> PairEncoder:
+    """The encoder the model was trained with: its max length and input template (a model trained before the
+    template was recorded, or elsewhere, gets the tokenizer's pair template)."""
+    template = (record.get("config") or {}).get("input_template") or "pair"
+    return PairEncoder(tokenizer, max_length_for(model, record), template)
+
+
 def check_quantize(quantize: str | None, precision: str) -> None:
     """Refuse a quantization this scorer cannot do: only int8, only on CPU, and not combined with bf16."""
     if quantize is None:
@@ -190,7 +197,7 @@ def score(model_dir: str | Path, pairs: list[Pair], *, batch_size: int = 64, pre
     model, tokenizer, record = load_reward_model(model_dir)
     if quantize:
         quantize_int8(model)
-    encoder = PairEncoder(tokenizer, max_length_for(model, record))
+    encoder = encoder_for(model, tokenizer, record)
     started = time.perf_counter()
     chosen, rejected = score_encoded(model, tokenizer, encoder, pairs, batch_size=batch_size,
                                      batch_tokens=batch_tokens, bf16=bf16)

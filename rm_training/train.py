@@ -70,7 +70,7 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     pairs = load_pairs(config.dataset)
     train_pairs, eval_pairs, eval_source = split_for_eval(pairs, config)
     model, tokenizer = load_base(config)
-    encoder = PairEncoder(tokenizer, config.max_length)
+    encoder = PairEncoder(tokenizer, config.max_length, config.input_template)
     train_set = encode_dataset(encoder, train_pairs, use_margin=config.use_margin and pairs.has_margin)
     train_truncation = dataclasses.replace(encoder.report)
     eval_set = encode_dataset(encoder, eval_pairs, use_margin=False) if eval_pairs else None
@@ -242,7 +242,7 @@ class ProgressCallback(TrainerCallback):
 
 def evaluate(model, tokenizer, config: TrainConfig, eval_pairs: list[Pair], bf16: bool) -> dict:
     """Score the eval pairs with the trained model (the scorer's own path) and summarize."""
-    encoder = PairEncoder(tokenizer, config.max_length)
+    encoder = PairEncoder(tokenizer, config.max_length, config.input_template)
     chosen, rejected = score_encoded(model, tokenizer, encoder, eval_pairs, batch_size=config.batch_size * 4,
                                      bf16=bf16)
     return metrics.summarize(chosen, rejected)

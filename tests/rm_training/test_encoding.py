@@ -70,3 +70,26 @@ def test_identical_replies_are_counted(tokenizer):
     encoder = PairEncoder(tokenizer, 32)
     encoder.encode_pairs([Pair("Q " * 40, " same " * 40, " same " * 40)])
     assert encoder.report.pairs_identical == 1
+
+
+def test_the_single_template_makes_one_segment(tokenizer):
+    encoder = PairEncoder(tokenizer, 64, "single")
+    chosen, rejected = encoder.encode_pairs([Pair("How are you?", " Fine, thanks.", " Go away.")])
+    assert chosen[0] == tokenizer("How are you? Fine, thanks.")["input_ids"]
+    assert rejected[0] == tokenizer("How are you? Go away.")["input_ids"]
+    assert tokenizer.convert_ids_to_tokens(chosen[0]).count("[SEP]") == 1
+
+
+def test_the_single_template_cuts_by_the_same_rules(tokenizer):
+    shared = " ".join(f"shared{i}" for i in range(60))
+    prompt = " ".join(f"old{i}" for i in range(100)) + " newest question"
+    encoder = PairEncoder(tokenizer, 64, "single")
+    chosen, rejected = encoder.encode_pairs([Pair(prompt, f" {shared} so yes.", f" {shared} so no.")])
+    assert len(chosen[0]) <= 64 and len(rejected[0]) <= 64 and chosen[0] != rejected[0]
+    assert tokenizer.decode(chosen[0]).endswith("so yes. [SEP]") and "old0" not in tokenizer.decode(chosen[0])
+    assert encoder.report.shared_start_moved == 1
+
+
+def test_an_unknown_template_is_refused(tokenizer):
+    with pytest.raises(ValueError, match="input template must be one of single, pair"):
+        PairEncoder(tokenizer, 64, "triple")

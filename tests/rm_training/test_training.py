@@ -1,5 +1,6 @@
 """A tiny real run on the packaged MiniLM (seconds, not minutes), then what it wrote and how it scores."""
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -84,17 +85,36 @@ def test_scoring_is_deterministic_in_input_order_and_equals_a_direct_forward_pas
     assert [r["reward_chosen"] for r in first.rows] == pytest.approx(
         [r["reward_chosen"] for r in reversed(again.rows)], abs=1e-5)
 
-    tokenizer = AutoTokenizer.from_pretrained(result.output_dir)
-    model = AutoModelForSequenceClassification.from_pretrained(result.output_dir).eval()
-    with torch.inference_mode():
-        for pair, row in zip(pairs, first.rows):
-            for reply, key in ((pair.chosen, "reward_chosen"), (pair.rejected, "reward_rejected")):
-                ids = torch.tensor([tokenizer(pair.prompt, reply)["input_ids"]])
-                assert model(input_ids=ids).logits[0, 0].item() == pytest.approx(row[key], abs=1e-4)
+    assert result.record["config"]["input_template"] == "single"  # the default: one segment
+    _assert_direct_forward_pass(result.output_dir, pairs, first.rows, lambda tok, prompt, reply: tok(prompt + reply))
     summary = first.summary
     assert summary["accuracy"] == pytest.approx(result.record["eval"]["accuracy"])
     assert summary["model_provenance"]["export_id"] == 42
     assert 0 <= summary["calibration_error"] <= 1
+
+
+def _assert_direct_forward_pass(folder, pairs, rows, encode):
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForSequenceClassification.from_pretrained(folder).eval()
+    with torch.inference_mode():
+        for pair, row in zip(pairs, rows):
+            for reply, key in ((pair.chosen, "reward_chosen"), (pair.rejected, "reward_rejected")):
+                ids = torch.tensor([encode(tokenizer, pair.prompt, reply)["input_ids"]])
+                assert model(input_ids=ids).logits[0, 0].item() == pytest.approx(row[key], abs=1e-4)
+
+
+def test_a_model_without_a_recorded_template_is_scored_with_the_pair_template(trained, tmp_path):
+    """Models trained before the template was recorded (or elsewhere) were fed the tokenizer's pair template."""
+    result, dataset, _ = trained
+    older = tmp_path / "older"
+    shutil.copytree(result.output_dir, older)
+    record = json.loads((older / "metrics.json").read_text())
+    del record["config"]["input_template"]
+    (older / "metrics.json").write_text(json.dumps(record))
+    pairs = load_pairs(dataset).test
+    rows = score(older, pairs, precision="fp32").rows
+    _assert_direct_forward_pass(older, pairs, rows, lambda tok, prompt, reply: tok(prompt, reply))
+    assert rows != score(result.output_dir, pairs, precision="fp32").rows
 
 
 def test_int8_scoring_prefers_the_same_side_as_fp32_and_keeps_the_order_of_rewards(trained):

@@ -21,12 +21,11 @@ class Scorer:
 
     def __init__(self, model_dir: str):
         from rm_training.device import set_threads, use_bf16
-        from rm_training.encoding import PairEncoder
-        from rm_training.score import load_reward_model, max_length_for
+        from rm_training.score import encoder_for, load_reward_model
 
         set_threads(None)
         self.model, self.tokenizer, record = load_reward_model(model_dir)
-        self.encoder = PairEncoder(self.tokenizer, max_length_for(self.model, record))
+        self.encoder = encoder_for(self.model, self.tokenizer, record)
         self.bf16 = use_bf16("auto")
 
     def rewards(self, pairs: list[Pair], tick: Callable[[int], None]) -> tuple[np.ndarray, np.ndarray]:

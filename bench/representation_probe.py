@@ -54,14 +54,16 @@ def main() -> None:
     from sklearn.linear_model import LogisticRegressionCV
     from transformers import AutoModel, AutoTokenizer
 
-    from rm_training.config import default_base_model
+    from rm_training.config import TrainConfig, default_base_model
     from rm_training.data import row_to_pair
     from rm_training.device import set_threads, use_bf16
-    from rm_training.encoding import PairEncoder
+    from rm_training.encoding import INPUT_TEMPLATES, PairEncoder
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_split_arguments(parser)
     parser.add_argument("--max-length", type=int, default=256)
+    parser.add_argument("--input-template", choices=INPUT_TEMPLATES, default=TrainConfig().input_template,
+                        help="as training feeds the model (default: TrainConfig's)")
     args = parser.parse_args()
     set_threads(None)
     bf16 = use_bf16("auto")
@@ -71,12 +73,13 @@ def main() -> None:
     test = [row_to_pair(r, f"row {i}")[0] for i, r in enumerate(test_rows)]
     tokenizer = AutoTokenizer.from_pretrained(default_base_model())
     model = AutoModel.from_pretrained(default_base_model()).eval()
-    encoder = PairEncoder(tokenizer, args.max_length)
+    encoder = PairEncoder(tokenizer, args.max_length, args.input_template)
     train_c, train_r = (frozen_features(model, ids, tokenizer.pad_token_id, bf16) for ids in encoder.encode_pairs(train))
     test_ids = encoder.encode_pairs(test)
     test_c, test_r = (frozen_features(model, ids, tokenizer.pad_token_id, bf16) for ids in test_ids)
     identical = sum(c == r for c, r in zip(*test_ids))
     print(f"{len(train)} train / {len(test)} test pairs, seed {args.seed}, max length {args.max_length}, "
+          f"{args.input_template} template, "
           f"{'bf16' if bf16 else 'fp32'}; {identical} test pairs encode to identical inputs")
     for name in READOUTS:
         # Both orders of each training pair, so the read-out is antisymmetric and balanced.

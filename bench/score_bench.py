@@ -41,14 +41,13 @@ def make_reward_model_folder(folder: Path) -> None:
     AutoTokenizer.from_pretrained(default_base_model()).save_pretrained(folder)
 
 
-def naive_scores(folder: Path, pairs, max_length: int) -> list[tuple[float, float]]:
+def naive_scores(folder: Path, pairs) -> tuple[list[tuple[float, float]], int]:
     import torch
 
-    from rm_training.encoding import PairEncoder
-    from rm_training.score import load_reward_model
+    from rm_training.score import encoder_for, load_reward_model
 
-    model, tokenizer, _ = load_reward_model(folder)
-    encoder = PairEncoder(tokenizer, max_length)
+    model, tokenizer, record = load_reward_model(folder)
+    encoder = encoder_for(model, tokenizer, record)  # the scorer's own choice: same inputs on both sides
     out = []
     with torch.no_grad():
         for pair in pairs:
@@ -56,7 +55,7 @@ def naive_scores(folder: Path, pairs, max_length: int) -> list[tuple[float, floa
             batch = tokenizer.pad({"input_ids": [chosen[0], rejected[0]]}, return_tensors="pt")
             logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[:, 0]
             out.append((logits[0].item(), logits[1].item()))
-    return out
+    return out, encoder.max_length
 
 
 def timed(run):
@@ -100,7 +99,6 @@ def main() -> None:
     parser.add_argument("--data", default=str(DEFAULT_DATA))
     parser.add_argument("--pairs", type=int, default=400)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--max-length", type=int, default=512)
     parser.add_argument("--no-int8", action="store_true", help="skip the int8 run")
     parser.add_argument("--batch-tokens", type=int, nargs="+", default=[DEFAULT_BATCH_TOKENS],
                         help="padded-token budgets to time the default path with (several: a sweep)")
@@ -111,7 +109,7 @@ def main() -> None:
     pairs_of = lambda result: [(r["reward_chosen"], r["reward_rejected"]) for r in result.rows]  # noqa: E731
     with tempfile.TemporaryDirectory(prefix="score-bench-") as folder:
         make_reward_model_folder(Path(folder))
-        naive, naive_seconds = timed(lambda: naive_scores(Path(folder), pairs, args.max_length))
+        (naive, max_length), naive_seconds = timed(lambda: naive_scores(Path(folder), pairs))
         # max length: the model's 512 (the folder has no training record)
         budgets = [(budget, *timed(lambda: score(folder, pairs, precision="auto", batch_tokens=budget)))
                    for budget in args.batch_tokens]
@@ -119,7 +117,7 @@ def main() -> None:
         int8, int8_seconds = (None, None) if args.no_int8 else timed(lambda: score(folder, pairs, quantize="int8"))
         shapes = shape_throughput(Path(folder))
 
-    print(f"pairs: {len(pairs)}   max length: {args.max_length}   threads: {threads}   bf16 autocast: "
+    print(f"pairs: {len(pairs)}   max length: {max_length}   threads: {threads}   bf16 autocast: "
           f"{use_bf16('auto')}   token budget: {args.batch_tokens[0]}   (timings include loading the model)")
     print(f"{'':28}{'pairs/s':>9}{'seconds':>9}{'speed-up':>10}{'max |reward - naive|':>22}")
     print(f"{'naive, one pair at a time':28}{len(pairs) / naive_seconds:9.2f}{naive_seconds:9.1f}{1:10.2f}{0:22.4f}")

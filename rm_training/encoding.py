@@ -56,7 +56,7 @@ class PairEncoder:
 
     tokenizer: object
     max_length: int
-    template: str = "pair"  # models trained before the template was recorded used the pair template
+    template: str  # "single" or "pair": what the model is (or was) trained with; no default on purpose
     report: TruncationReport = field(init=False)
 
     def __post_init__(self):

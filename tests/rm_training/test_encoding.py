@@ -12,7 +12,7 @@ def tokenizer():
 
 
 def test_it_encodes_short_pairs_exactly_as_the_tokenizers_pair_template(tokenizer):
-    encoder = PairEncoder(tokenizer, 64)
+    encoder = PairEncoder(tokenizer, 64, "pair")
     chosen, rejected = encoder.encode_pairs([Pair("How are you?", " Fine, thanks.", " Go away.")])
     assert chosen[0] == tokenizer("How are you?", " Fine, thanks.")["input_ids"]
     assert rejected[0] == tokenizer("How are you?", " Go away.")["input_ids"]
@@ -22,7 +22,7 @@ def test_it_encodes_short_pairs_exactly_as_the_tokenizers_pair_template(tokenize
 def test_it_cuts_the_prompt_from_the_left_and_the_reply_from_the_right(tokenizer):
     prompt = " ".join(f"old{i}" for i in range(100)) + " newest question"
     reply = " ".join(f"word{i}" for i in range(100))
-    encoder = PairEncoder(tokenizer, 32)
+    encoder = PairEncoder(tokenizer, 32, "pair")
     chosen, rejected = encoder.encode_pairs([Pair(prompt, reply, " short")])
     assert len(chosen[0]) == 32 and len(rejected[0]) <= 32
     text = tokenizer.decode(chosen[0])
@@ -35,7 +35,7 @@ def test_it_cuts_the_prompt_from_the_left_and_the_reply_from_the_right(tokenizer
 
 def test_it_ignores_the_truncation_saved_in_the_tokenizer_file(tokenizer):
     # MiniLM's tokenizer.json truncates to 128 tokens by itself; we must not silently inherit that.
-    encoder = PairEncoder(tokenizer, 512)
+    encoder = PairEncoder(tokenizer, 512, "pair")
     chosen, _ = encoder.encode_pairs([Pair("Q", " ".join(["word"] * 300), "b")])
     assert len(chosen[0]) == 300 + 4
 
@@ -47,7 +47,7 @@ def test_replies_that_begin_alike_keep_where_they_differ_when_cut(tokenizer):
     shared = " ".join(f"shared{i}" for i in range(60))
     prompt = "\n\nHuman: " + " ".join(f"ctx{i}" for i in range(40)) + " question?\n\nAssistant:"
     pair = Pair(prompt, f" {shared} so the answer is yes.", f" {shared} so the answer is no.")
-    encoder = PairEncoder(tokenizer, 64)
+    encoder = PairEncoder(tokenizer, 64, "pair")
     chosen, rejected = encoder.encode_pairs([pair])
     assert len(chosen[0]) <= 64 and len(rejected[0]) <= 64
     assert chosen[0] != rejected[0]
@@ -61,13 +61,13 @@ def test_replies_that_begin_alike_keep_where_they_differ_when_cut(tokenizer):
 
 def test_pairs_that_fit_are_not_rearranged_even_when_their_replies_begin_alike(tokenizer):
     pair = Pair("Question?", " Well, yes.", " Well, no.")
-    chosen, rejected = PairEncoder(tokenizer, 64).encode_pairs([pair])
+    chosen, rejected = PairEncoder(tokenizer, 64, "pair").encode_pairs([pair])
     assert chosen[0] == tokenizer("Question?", " Well, yes.")["input_ids"]
     assert rejected[0] == tokenizer("Question?", " Well, no.")["input_ids"]
 
 
 def test_identical_replies_are_counted(tokenizer):
-    encoder = PairEncoder(tokenizer, 32)
+    encoder = PairEncoder(tokenizer, 32, "pair")
     encoder.encode_pairs([Pair("Q " * 40, " same " * 40, " same " * 40)])
     assert encoder.report.pairs_identical == 1
 

@@ -1,6 +1,6 @@
 """Reward-model training benchmark: our recipe against a plain TRL RewardTrainer run, same data, same model.
 
-    .venv/bin/python bench/train_bench.py                      # 1,600 train / 400 test HH-RLHF pairs, 1 epoch
+    .venv/bin/python bench/train_bench.py                      # 1,600 train / 400 test HH-RLHF pairs, default recipe
     .venv/bin/python bench/train_bench.py --train-pairs 64 --test-pairs 32 --max-steps 4   # quick check
 
 Each run is its own child process (so peak memory is its own). Prints, side by side: held-out accuracy on
@@ -63,6 +63,8 @@ def run_ours(args, train_rows, test_rows, work: Path) -> dict:
     for name, rows in (("train", train_rows), ("test", test_rows)):
         (data / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     overrides = {"batch_size": args.batch_size, "seed": args.seed, "epochs": args.epochs}
+    if args.max_length:
+        overrides["max_length"] = args.max_length
     if args.max_steps:
         overrides["max_steps"] = args.max_steps
     config = TrainConfig(dataset=str(data), output_dir=str(work / "model"), eval_steps=10**9, **overrides)
@@ -174,6 +176,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--epochs", type=float, default=None, help="default: TrainConfig's")
     parser.add_argument("--max-steps", type=int, default=None)
+    parser.add_argument("--max-length", type=int, default=None,
+                        help="ours only (default: TrainConfig's); plain TRL keeps 512, MiniLM's positions")
     parser.add_argument("--only", choices=["ours", "plain"], help="run one side only")
     parser.add_argument("--child", choices=["ours", "plain"], help=argparse.SUPPRESS)
     args, _ = parser.parse_known_args()

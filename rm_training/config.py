@@ -25,8 +25,10 @@ class TrainConfig:
     """A local model folder or a hub id already in the local cache (nothing is downloaded)."""
     checkpoint_dir: str | None = None
     """Where checkpoints go; default `<output_dir>.checkpoints`. A re-run with the same folder resumes."""
-    max_length: int = 256
-    """Tokens per (prompt, response) input; longer ones are cut (prompt from the left, response from the right)."""
+    max_length: int = 512
+    """Tokens per (prompt, response) input; longer ones are cut (prompt from the left, response from the right).
+    512 (MiniLM's positions) sees 84 % of HH-RLHF train-bench pairs whole; on the bench's four splits it was
+    ahead of 256 on average (README), at a lower pairs/s but about the same tokens/s."""
     input_template: str = "single"
     """How prompt and response make one input: "single", one segment ([CLS] prompt response [SEP] for BERT, as
     plain TRL feeds it and as the sentence-transformers MiniLM was tuned), or "pair", the tokenizer's pair

@@ -28,7 +28,8 @@ class TrainConfig:
     max_length: int = 512
     """Tokens per (prompt, response) input; longer ones are cut (prompt from the left, response from the right).
     512 (MiniLM's positions) sees 84 % of HH-RLHF train-bench pairs whole; on the bench's four splits it was
-    ahead of 256 on average (README), at a lower pairs/s but about the same tokens/s."""
+    ahead of 256 on average (README). Each pair is longer, so pairs/s about halves; tokens/s looked about the
+    same, but that comparison was across runs, not measured side by side."""
     input_template: str = "single"
     """How prompt and response make one input: "single", one segment ([CLS] prompt response [SEP] for BERT, as
     plain TRL feeds it and as the sentence-transformers MiniLM was tuned), or "pair", the tokenizer's pair

@@ -195,6 +195,20 @@ def test_it_reports_a_failed_api_import_and_keeps_nothing(celery_worker, world, 
     assert Comparison.objects.count() == 5
 
 
+def test_it_reads_an_imports_state_and_counts_in_one_query(client, world, tokens):
+    """Read apart, a poll between the worker's commit and the second read answered "done" with the
+    counts from before the import (0 created); one query sees both before or both after."""
+    response = client.post("/api/v1/projects/demo/imports?file_name=q.jsonl", data=comparisons_jsonl(2, start=700),
+                           content_type="application/octet-stream", **bearer(tokens["carol"]))
+    assert response.status_code == 202
+    with CaptureQueriesContext(connection) as queries:
+        status = client.get(response.json()["url"], **bearer(tokens["carol"])).json()
+    assert status["status"] == "pending"
+    batch_reads = [q["sql"] for q in queries.captured_queries if "comparisons_importbatch" in q["sql"]]
+    job_reads = [q["sql"] for q in queries.captured_queries if '"runs_job"' in q["sql"]]
+    assert len(batch_reads) == 1 and job_reads == batch_reads, queries.captured_queries
+
+
 def _wait_for_import(client, url, token, timeout=60):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

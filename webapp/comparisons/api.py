@@ -269,7 +269,9 @@ def _queue_import(request, slug, file, *, file_name: str, skip_invalid: bool, ki
 @router.get("/imports/{int:import_id}", response={200: ImportOut, **error_responses(401, 403, 404)},
             operation_id="importDetail", url_name="import-detail", summary="An import's status and counts")
 def import_detail(request, import_id: Annotated[RowId, Path()]):
-    batch = ImportBatch.objects.select_related("project").defer("upload").filter(pk=import_id).first()
+    # The counts and the job's state in one SELECT: read apart, a poll landing between them and the
+    # worker's commit saw "done" beside the counts from before the import (done, 0 created).
+    batch = ImportBatch.objects.select_related("project", "job").defer("upload").filter(pk=import_id).first()
     if batch is None:
         raise NotFound("no such import")
     project_for_lead(slug=batch.project.slug, user=request.auth)

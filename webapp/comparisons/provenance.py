@@ -263,7 +263,7 @@ def batch_provenance(*, batch_id: int, viewer) -> tuple[BatchFacts, str]:
     """Return (the import batch's facts and report, its project's slug); NotFound unless `viewer` may see it."""
     _check_viewer(viewer)
     batch = (ImportBatch.objects.filter(pk=batch_id, project__in=projects_visible_to(viewer))
-             .select_related("project", "imported_by").defer("upload").first())
+             .select_related("project", "imported_by", "job").defer("upload").first())
     if batch is None:
         raise NotFound("no such import in your projects")
     return _batch_facts(batch), batch.project.slug

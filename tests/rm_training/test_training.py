@@ -165,3 +165,30 @@ def test_it_refuses_to_score_with_a_model_that_is_not_a_reward_model(tmp_path):
         score(default_base_model(), [])
     with pytest.raises(ModelError, match="no config.json"):
         score(tmp_path, [])
+
+
+def test_it_batches_pairs_by_their_longer_side_so_little_is_padding(tmp_path):
+    """TRL pads a batch's chosen and rejected sequences to the longest of them: pairs whose sides are
+    both mid-length belong together, not with pairs of the same total but one long side."""
+    from rm_training.data import Pair
+    from rm_training.encoding import PairEncoder
+    from rm_training.train import build_trainer, encode_dataset, load_base
+
+    config = tiny_config(tmp_path / "unused", tmp_path / "model", max_length=128, batch_size=4)
+    model, tokenizer = load_base(config)
+    words = lambda n: " ".join(["word"] * n)  # noqa: E731 - one token each
+    lopsided = [Pair("Which is better?", words(10), words(90)) if i % 2 else
+                Pair("Which is better?", words(90), words(10)) for i in range(32)]
+    balanced = [Pair("Which is better?", words(50), words(50)) for i in range(32)]
+    pairs = [p for two in zip(lopsided, balanced) for p in two]  # the same totals, interleaved
+    train_set = encode_dataset(PairEncoder(tokenizer, 128, "single"), pairs, use_margin=False)
+    real = sum(len(c) + len(r) for c, r in zip(train_set["chosen_ids"], train_set["rejected_ids"]))
+
+    def share_of_real_tokens(dataset) -> float:
+        trainer = build_trainer(config, model, tokenizer, dataset, None, tmp_path / "checkpoints", False, None)
+        return real / sum(batch["input_ids"].numel() for batch in trainer.get_train_dataloader())
+
+    by_sum = train_set.remove_columns("length").add_column(
+        "length", [len(c) + len(r) for c, r in zip(train_set["chosen_ids"], train_set["rejected_ids"])])
+    ours, summed = share_of_real_tokens(train_set), share_of_real_tokens(by_sum)
+    assert ours > summed + 0.08, (ours, summed)  # here 0.71 against 0.60

@@ -65,3 +65,45 @@ def set_threads(threads: int | None) -> int:
     count = threads or usable_cpus()
     torch.set_num_threads(count)
     return count
+
+
+def keep_head_in_fp32(model) -> list[str]:
+    """Run the reward head (the pooler, where the model has one, and the classifier) outside bf16 autocast.
+
+    Under autocast the head's Linear layers round their output to bf16, whose 8 significant bits space
+    values near a trained reward of 2 by 0.016: two replies a reward model tells apart by less come out
+    equal (an exact tie, which counts as wrong), and in training the loss sees the same rounded
+    differences. The encoder's last LayerNorm already returns fp32, so the head costs one matrix-vector
+    product per sequence more in fp32, nothing measurable. Weights are untouched (the state dict and saved
+    folders are the same); returns the names of the modules changed.
+    """
+    import torch
+
+    base = getattr(model, getattr(model, "base_model_prefix", ""), None)
+    named = [("pooler", getattr(base, "pooler", None))]
+    named += [(name, getattr(model, name, None)) for name in ("pre_classifier", "classifier", "score")]
+    changed = []
+    for name, module in named:
+        weights = next(module.parameters(), None) if isinstance(module, torch.nn.Module) else None
+        if weights is None or not weights.dtype.is_floating_point or getattr(module, "_fp32_head", False):
+            continue
+        module.forward = _outside_autocast(module.forward, weights.dtype)
+        module._fp32_head = True
+        changed.append(name)
+    return changed
+
+
+def _outside_autocast(forward, dtype):
+    """Wrap a module's forward: autocast off, floating inputs cast to its weights' dtype."""
+    import functools
+
+    import torch
+
+    @functools.wraps(forward)
+    def run(*args, **kwargs):
+        device_type = next((a.device.type for a in args if torch.is_tensor(a)), "cpu")
+        args = [a.to(dtype) if torch.is_tensor(a) and a.is_floating_point() else a for a in args]
+        with torch.autocast(device_type, enabled=False):
+            return forward(*args, **kwargs)
+
+    return run

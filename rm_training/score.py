@@ -22,7 +22,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never download anything at run t
 
 from . import metrics
 from .data import DatasetError, Pair, load_pairs
-from .device import cuda_available, set_threads, use_bf16
+from .device import cuda_available, keep_head_in_fp32, set_threads, use_bf16
 from .encoding import PairEncoder
 
 
@@ -82,13 +82,16 @@ def reward_scores(model, sequences: list[list[int]], *, pad_id: int, batch_size:
     """Return one reward per token-id sequence, in input order.
 
     Sequences are sorted by length and batched by `length_batches`, so each batch pads only to its own
-    longest member, and run under inference_mode (+ bf16 autocast where the hardware has it).
+    longest member, and run under inference_mode (+ bf16 autocast where the hardware has it, with the
+    reward head kept in fp32 so that close rewards are not rounded into ties).
     """
     import torch
 
     device = next(model.parameters()).device  # embeddings stay float parameters under int8 quantization
     rewards = [0.0] * len(sequences)
     autocast = torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
+    if bf16:
+        keep_head_in_fp32(model)  # once per model: it marks what it changed
     was_training = model.training
     model.eval()
     with torch.inference_mode(), autocast:
@@ -209,7 +212,7 @@ def score(model_dir: str | Path, pairs: list[Pair], *, batch_size: int = 64, pre
     summary["truncation"] = encoder.report.as_dict()
     summary["inference"] = {
         "device": next(model.parameters()).device.type, "threads": threads, "quantize": quantize,
-        "precision": "int8 Linear layers (dynamic), fp32 elsewhere" if quantize else ("bf16 autocast" if bf16 else "fp32"),
+        "precision": "int8 Linear layers (dynamic), fp32 elsewhere" if quantize else ("bf16 autocast, head in fp32" if bf16 else "fp32"),
         "batch_tokens": batch_tokens, "batch_size": batch_size, "seconds": round(seconds, 3),
         "pairs_per_second": round(len(pairs) / seconds, 3) if seconds > 0 else None,
     }

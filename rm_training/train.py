@@ -38,7 +38,7 @@ from .card import curve_summary, render_card
 from .checks import BaseModelError, check_base_model, first_line
 from .config import TrainConfig
 from .data import DatasetError, Pair, PairSet, load_pairs, manifest_provenance
-from .device import cuda_available, set_threads, use_bf16
+from .device import cuda_available, keep_head_in_fp32, set_threads, use_bf16
 from .encoding import PairEncoder
 from .score import score_encoded
 
@@ -70,6 +70,8 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     pairs = load_pairs(config.dataset)
     train_pairs, eval_pairs, eval_source = split_for_eval(pairs, config)
     model, tokenizer = load_base(config)
+    if bf16:
+        keep_head_in_fp32(model)
     encoder = PairEncoder(tokenizer, config.max_length, config.input_template)
     train_set = encode_dataset(encoder, train_pairs, use_margin=config.use_margin and pairs.has_margin)
     train_truncation = dataclasses.replace(encoder.report)

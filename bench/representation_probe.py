@@ -61,7 +61,8 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_split_arguments(parser)
-    parser.add_argument("--max-length", type=int, default=256)
+    parser.add_argument("--max-length", type=int, default=TrainConfig().max_length,
+                        help="as training cuts the pairs (default: TrainConfig's)")
     parser.add_argument("--input-template", choices=INPUT_TEMPLATES, default=TrainConfig().input_template,
                         help="as training feeds the model (default: TrainConfig's)")
     args = parser.parse_args()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import types
 from functools import lru_cache
 from pathlib import Path
 
@@ -85,25 +86,20 @@ def keep_head_in_fp32(model) -> list[str]:
     changed = []
     for name, module in named:
         weights = next(module.parameters(), None) if isinstance(module, torch.nn.Module) else None
-        if weights is None or not weights.dtype.is_floating_point or getattr(module, "_fp32_head", False):
-            continue
-        module.forward = _outside_autocast(module.forward, weights.dtype)
-        module._fp32_head = True
+        if weights is None or not weights.dtype.is_floating_point or "forward" in vars(module):
+            continue  # no weights, int8, or already wrapped
+        # Bound to the module, not closing over its forward: a deep copy of the model rebinds to the copy.
+        module.forward = types.MethodType(_forward_outside_autocast, module)
         changed.append(name)
     return changed
 
 
-def _outside_autocast(forward, dtype):
-    """Wrap a module's forward: autocast off, floating inputs cast to its weights' dtype."""
-    import functools
-
+def _forward_outside_autocast(module, *args, **kwargs):
+    """The module's own forward with autocast off and floating inputs cast to its weights' dtype."""
     import torch
 
-    @functools.wraps(forward)
-    def run(*args, **kwargs):
-        device_type = next((a.device.type for a in args if torch.is_tensor(a)), "cpu")
-        args = [a.to(dtype) if torch.is_tensor(a) and a.is_floating_point() else a for a in args]
-        with torch.autocast(device_type, enabled=False):
-            return forward(*args, **kwargs)
-
-    return run
+    dtype = next(module.parameters()).dtype
+    device_type = next((a.device.type for a in args if torch.is_tensor(a)), "cpu")
+    args = [a.to(dtype) if torch.is_tensor(a) and a.is_floating_point() else a for a in args]
+    with torch.autocast(device_type, enabled=False):
+        return type(module).forward(module, *args, **kwargs)

@@ -2,6 +2,8 @@
 
 torch runs bf16 autocast on any CPU (emulated where the CPU lacks avx512_bf16), so these run everywhere.
 """
+from copy import deepcopy
+
 import pytest
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -65,6 +67,18 @@ def test_the_head_runs_in_fp32_under_autocast_and_still_learns(reward_model):
     assert model.classifier.weight.grad.abs().sum() > 0
     assert model.bert.encoder.layer[0].attention.self.query.weight.grad.abs().sum() > 0
     model.zero_grad()
+
+
+def test_a_deep_copy_runs_its_own_head(reward_model):
+    model, _, sequences = reward_model
+    keep_head_in_fp32(model)
+    copy = deepcopy(model)
+    with torch.no_grad():
+        copy.classifier.bias.add_(1.0)
+    ids = torch.tensor([sequences[0]])
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+        shift = copy(input_ids=ids).logits[0, 0] - model(input_ids=ids).logits[0, 0]
+    assert shift.item() == pytest.approx(1.0, abs=1e-5)
 
 
 def test_a_bf16_training_run_keeps_the_head_in_fp32(tmp_path, monkeypatch):

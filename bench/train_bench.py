@@ -86,7 +86,7 @@ def run_ours(args, train_rows, test_rows, work: Path) -> dict:
 def run_plain(args, train_rows, test_rows, work: Path) -> dict:
     import torch
     from datasets import Dataset
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, set_seed
     from trl import RewardConfig, RewardTrainer
 
     from rm_training import metrics
@@ -97,6 +97,7 @@ def run_plain(args, train_rows, test_rows, work: Path) -> dict:
     base = default_base_model()
     tokenizer = AutoTokenizer.from_pretrained(base)
     cpu_before = cpu_seconds()
+    set_seed(args.seed)  # the reward head is new weights: seeded as ours is, so a split's run repeats
     model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1)
     config = RewardConfig(output_dir=str(work / "plain"), eos_token=tokenizer.sep_token, max_length=512,
                           use_cpu=not torch.cuda.is_available(), per_device_train_batch_size=args.batch_size,

@@ -30,7 +30,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never download anything at run t
 
 from datasets import Dataset
 from transformers import (AutoModelForSequenceClassification, AutoTokenizer, PrinterCallback,
-                          TrainerCallback)
+                          TrainerCallback, set_seed)
 from trl import RewardConfig, RewardTrainer
 
 from . import metrics
@@ -142,6 +142,9 @@ def load_base(config: TrainConfig):
         check_base_model(config.base_model, config.max_length)
     except BaseModelError as error:
         raise TrainError(str(error)) from None
+    # The reward head is new weights, drawn from the global RNG: seed it here, or the same config and seed
+    # give another head (and another model) in every process, since the Trainer seeds only after this.
+    set_seed(config.seed)
     try:
         tokenizer = AutoTokenizer.from_pretrained(config.base_model)
         model = AutoModelForSequenceClassification.from_pretrained(config.base_model, num_labels=1)

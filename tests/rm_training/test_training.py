@@ -41,6 +41,21 @@ def test_it_changes_the_parameters(trained):
     assert not torch.equal(after[name], before[base_name])
 
 
+def test_the_same_config_and_seed_give_the_same_model_whatever_the_process_drew_before(trained, tmp_path):
+    """The reward head is new weights: seeded from the config, not from the process's RNG at that moment
+    (unseeded, every run of a sweep or a worker got another head, and a seed did not pin a run)."""
+    result, dataset, _ = trained
+    torch.manual_seed(12345)
+    torch.rand(1000)  # the global RNG is now elsewhere than when the fixture trained
+    again = train(tiny_config(dataset, tmp_path / "again"))
+    first = load_file(result.output_dir / "model.safetensors")
+    second = load_file(again.output_dir / "model.safetensors")
+    assert first.keys() == second.keys()
+    for name in first:
+        assert torch.allclose(first[name], second[name], atol=1e-5), name
+    assert again.record["eval"]["accuracy"] == result.record["eval"]["accuracy"]
+
+
 def test_it_beats_chance_clearly_on_a_separable_set(trained):
     result, _, _ = trained
     assert result.record["eval"]["accuracy"] >= 0.9

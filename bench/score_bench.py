@@ -37,7 +37,7 @@ def make_reward_model_folder(folder: Path) -> None:
 
     from rm_training.config import default_base_model
 
-    AutoModelForSequenceClassification.from_pretrained(default_base_model(), num_labels=1).save_pretrained(folder)
+    AutoModelForSequenceClassification.from_pretrained(default_base_model(), num_labels=1, use_kernels=False).save_pretrained(folder)
     AutoTokenizer.from_pretrained(default_base_model()).save_pretrained(folder)
 
 

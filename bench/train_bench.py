@@ -98,7 +98,7 @@ def run_plain(args, train_rows, test_rows, work: Path) -> dict:
     tokenizer = AutoTokenizer.from_pretrained(base)
     cpu_before = cpu_seconds()
     set_seed(args.seed)  # the reward head is new weights: seeded as ours is, so a split's run repeats
-    model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1)
+    model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1, use_kernels=False)  # as ours
     config = RewardConfig(output_dir=str(work / "plain"), eos_token=tokenizer.sep_token, max_length=512,
                           use_cpu=not torch.cuda.is_available(), per_device_train_batch_size=args.batch_size,
                           num_train_epochs=args.epochs, max_steps=args.max_steps or -1, seed=args.seed,

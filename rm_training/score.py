@@ -149,7 +149,7 @@ def load_reward_model(model_dir: str | Path, *, device: str | None = None):
     check_reward_model_folder(model_dir)
     try:
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
-        model = AutoModelForSequenceClassification.from_pretrained(model_dir, num_labels=1)
+        model = AutoModelForSequenceClassification.from_pretrained(model_dir, num_labels=1, use_kernels=False)
     except (OSError, ValueError) as error:
         raise ModelError(f"{model_dir}: cannot load the model ({error})") from None
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")

@@ -147,7 +147,10 @@ def load_base(config: TrainConfig):
     set_seed(config.seed)
     try:
         tokenizer = AutoTokenizer.from_pretrained(config.base_model)
-        model = AutoModelForSequenceClassification.from_pretrained(config.base_model, num_labels=1)
+        # No Hub kernels: from 5.25 transformers kernelizes on CUDA by default, fetching code from the Hub
+        # (offline, or without the `kernels` package, loading fails); CPU runs were unaffected.
+        model = AutoModelForSequenceClassification.from_pretrained(config.base_model, num_labels=1,
+                                                                   use_kernels=False)
     except (OSError, ValueError) as error:
         raise TrainError(f"base model {config.base_model!r} cannot be loaded: {first_line(error)}") from None
     if tokenizer.pad_token is None:  # causal LMs: pad with EOS, the usual choice

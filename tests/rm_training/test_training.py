@@ -10,8 +10,8 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from rm_training.config import TrainConfig, default_base_model
 from rm_training.data import load_pairs
-from rm_training.score import ModelError, main as score_main, score
-from rm_training.train import TrainError, train
+from rm_training.score import ModelError, load_reward_model, main as score_main, score
+from rm_training.train import TrainError, load_base, train
 
 from .conftest import MANIFEST, export_folder, separable_pairs, write_jsonl
 
@@ -54,6 +54,15 @@ def test_the_same_config_and_seed_give_the_same_model_whatever_the_process_drew_
     for name in first:
         assert torch.allclose(first[name], second[name], atol=1e-5), name
     assert again.record["eval"]["accuracy"] == result.record["eval"]["accuracy"]
+
+
+def test_models_load_without_hub_kernels(trained):
+    """transformers >= 5.25 kernelizes on CUDA by default, with code fetched from the Hub (and fails to load
+    without the `kernels` package): training and scoring load with it off, on every device."""
+    result, dataset, _ = trained
+    model, _ = load_base(tiny_config(dataset, "unused"))
+    assert model.use_kernels is False
+    assert load_reward_model(result.output_dir)[0].use_kernels is False
 
 
 def test_it_beats_chance_clearly_on_a_separable_set(trained):
@@ -110,7 +119,7 @@ def test_scoring_is_deterministic_in_input_order_and_equals_a_direct_forward_pas
 
 def _assert_direct_forward_pass(folder, pairs, rows, encode):
     tokenizer = AutoTokenizer.from_pretrained(folder)
-    model = AutoModelForSequenceClassification.from_pretrained(folder).eval()
+    model = AutoModelForSequenceClassification.from_pretrained(folder, use_kernels=False).eval()
     with torch.inference_mode():
         for pair, row in zip(pairs, rows):
             for reply, key in ((pair.chosen, "reward_chosen"), (pair.rejected, "reward_rejected")):

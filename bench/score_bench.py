@@ -37,7 +37,8 @@ def make_reward_model_folder(folder: Path) -> None:
 
     from rm_training.config import default_base_model
 
-    AutoModelForSequenceClassification.from_pretrained(default_base_model(), num_labels=1, use_kernels=False).save_pretrained(folder)
+    model = AutoModelForSequenceClassification.from_pretrained(default_base_model(), num_labels=1, use_kernels=False)
+    model.save_pretrained(folder)
     AutoTokenizer.from_pretrained(default_base_model()).save_pretrained(folder)
 
 

@@ -23,7 +23,8 @@ REPLIES = [f"Mix flour, water, salt and yeast, knead it for {n} minutes, let it 
 @pytest.fixture(scope="module")
 def reward_model():
     """The packaged MiniLM with a head like a trained one's: rewards around 2, spread about 1."""
-    model = AutoModelForSequenceClassification.from_pretrained(default_base_model(), num_labels=1, use_kernels=False).eval()
+    model = AutoModelForSequenceClassification.from_pretrained(default_base_model(), num_labels=1,
+                                                               use_kernels=False).eval()
     with torch.no_grad():
         model.classifier.weight.mul_(50)
         model.classifier.bias.fill_(2.0)

@@ -31,7 +31,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_bench import DEFAULT_DATA, run_plain, split_rows  # noqa: E402  (sets HF_HUB_OFFLINE, the root path)
+from train_bench import DEFAULT_DATA, run_plain, split_rows, write_split  # noqa: E402  (sets HF_HUB_OFFLINE, the root path)
+
+from rm_training.config import TrainConfig  # noqa: E402
 
 # TrainConfig overrides; None is plain TRL. Each varies one thing the README's single-split runs left open.
 RECIPES: dict[str, dict | None] = {
@@ -61,7 +63,8 @@ def run_one(recipe: str, overrides: dict | None, seed: int, data: str, n_train: 
     started = time.time()
     with tempfile.TemporaryDirectory(prefix=f"sweep-{recipe}-{seed}-") as work:
         if overrides is None:
-            args = SimpleNamespace(batch_size=16, epochs=_default_epochs(), max_steps=None, seed=seed)
+            args = SimpleNamespace(batch_size=TrainConfig.batch_size, epochs=TrainConfig.epochs, max_steps=None,
+                                   seed=seed)
             result = run_plain(args, train_rows, test_rows, Path(work))
             accuracy, tokens_per_s = result["accuracy"], result["tokens_per_s"]
         else:
@@ -71,20 +74,10 @@ def run_one(recipe: str, overrides: dict | None, seed: int, data: str, n_train: 
             "seconds": round(time.time() - started, 1), "device": device, "overrides": overrides}
 
 
-def _default_epochs() -> float:
-    from rm_training.config import TrainConfig
-
-    return TrainConfig.epochs
-
-
 def _run_ours(overrides: dict, seed: int, threads: int, train_rows, test_rows, work: Path):
-    from rm_training.config import TrainConfig
     from rm_training.train import train
 
-    data = work / "data"
-    data.mkdir()
-    for name, rows in (("train", train_rows), ("test", test_rows)):
-        (data / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    data = write_split(work / "data", train_rows, test_rows)
     config = TrainConfig(dataset=str(data), output_dir=str(work / "model"), eval_steps=10**9, seed=seed,
                          threads=threads, **overrides)
     record = train(config).record

@@ -44,6 +44,14 @@ def split_rows(path: Path, n_train: int, n_test: int, seed: int) -> tuple[list[d
     return rows[:n_train], rows[n_train:n_train + n_test]
 
 
+def write_split(folder: Path, train_rows: list[dict], test_rows: list[dict]) -> Path:
+    """Write the split as a dataset folder rm_training reads (train.jsonl, test.jsonl); return it."""
+    folder.mkdir()
+    for name, rows in (("train", train_rows), ("test", test_rows)):
+        (folder / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return folder
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -58,10 +66,7 @@ def run_ours(args, train_rows, test_rows, work: Path) -> dict:
     from rm_training.config import TrainConfig
     from rm_training.train import train
 
-    data = work / "data"
-    data.mkdir()
-    for name, rows in (("train", train_rows), ("test", test_rows)):
-        (data / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    data = write_split(work / "data", train_rows, test_rows)
     overrides = {"batch_size": args.batch_size, "seed": args.seed, "epochs": args.epochs}
     if args.max_length:
         overrides["max_length"] = args.max_length

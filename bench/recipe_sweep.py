@@ -143,13 +143,13 @@ def main() -> None:
     with ProcessPoolExecutor(max_workers=args.workers, mp_context=context) as pool:
         pending: dict = {}
         while jobs or pending:
-            while jobs and len(pending) < args.workers and not _past(args.deadline, started):
+            if args.deadline is not None and time.time() - started > args.deadline:
+                jobs.clear()  # start nothing more; the runs under way finish
+            while jobs and len(pending) < args.workers:
                 recipe, overrides, seed = jobs.pop(0)
                 future = pool.submit(run_one, recipe, overrides, seed, args.data, args.train_pairs,
                                      args.test_pairs, threads)
                 pending[future] = (recipe, seed)
-            if _past(args.deadline, started):
-                jobs.clear()
             if not pending:
                 break
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -166,10 +166,6 @@ def main() -> None:
                         out.write(json.dumps(result) + "\n")
     print(f"\n{len(results)} runs in {time.time() - started:.0f} s, {args.workers} workers\n")
     print(summary_table(results, recipes, seeds))
-
-
-def _past(deadline: float | None, started: float) -> bool:
-    return deadline is not None and time.time() - started > deadline
 
 
 if __name__ == "__main__":

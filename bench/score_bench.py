@@ -33,12 +33,12 @@ SHAPES = [(1, 256), (2, 256), (16, 256), (1, 512), (2, 512), (16, 512)]
 
 
 def make_reward_model_folder(folder: Path) -> None:
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoTokenizer
 
     from rm_training.config import default_base_model
+    from rm_training.device import load_classifier
 
-    model = AutoModelForSequenceClassification.from_pretrained(default_base_model(), num_labels=1, use_kernels=False)
-    model.save_pretrained(folder)
+    load_classifier(default_base_model()).save_pretrained(folder)
     AutoTokenizer.from_pretrained(default_base_model()).save_pretrained(folder)
 
 

@@ -13,7 +13,8 @@ loop, as TRL counts them) and pairs/s, and peak RSS.
          gradient checkpointing on by default, on a CPU too (without avx512_bf16/amx_bf16 torch emulates
          bf16); the bench prints what they resolved to. Only what it needs to run at all is set:
          eos_token="[SEP]" (BERT has no EOS), max_length=512 (MiniLM's positions; TRL then *drops* longer
-         pairs), use_cpu, and the same batch size, epochs/steps and seed as ours.
+         pairs), use_cpu, and the same batch size, epochs/steps and seed as ours; its reward head is
+         seeded before loading and Hub kernels are off, as for ours (rm_training.device.load_classifier).
          Its held-out accuracy is scored over all test pairs on its own input form (prompt+reply+[SEP],
          cut from the left to 512 tokens), with the same batched scorer.
 """
@@ -91,19 +92,19 @@ def run_ours(args, train_rows, test_rows, work: Path) -> dict:
 def run_plain(args, train_rows, test_rows, work: Path) -> dict:
     import torch
     from datasets import Dataset
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer, set_seed
+    from transformers import AutoTokenizer, set_seed
     from trl import RewardConfig, RewardTrainer
 
     from rm_training import metrics
     from rm_training.config import default_base_model
-    from rm_training.device import use_bf16
+    from rm_training.device import load_classifier, use_bf16
     from rm_training.score import reward_scores
 
     base = default_base_model()
     tokenizer = AutoTokenizer.from_pretrained(base)
     cpu_before = cpu_seconds()
     set_seed(args.seed)  # the reward head is new weights: seeded as ours is, so a split's run repeats
-    model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1, use_kernels=False)  # as ours
+    model = load_classifier(base)  # as ours: no Hub kernels
     config = RewardConfig(output_dir=str(work / "plain"), eos_token=tokenizer.sep_token, max_length=512,
                           use_cpu=not torch.cuda.is_available(), per_device_train_batch_size=args.batch_size,
                           num_train_epochs=args.epochs, max_steps=args.max_steps or -1, seed=args.seed,

@@ -68,6 +68,17 @@ def set_threads(threads: int | None) -> int:
     return count
 
 
+def load_classifier(path, **kwargs):
+    """Load a one-output sequence classifier (a reward model) from a local folder, as every loader here does.
+
+    Hub kernels off: from 5.25 transformers kernelizes on CUDA by default with code fetched from the Hub,
+    and loading fails offline or without the `kernels` package (seen on an H200); CPU runs are unaffected.
+    """
+    from transformers import AutoModelForSequenceClassification
+
+    return AutoModelForSequenceClassification.from_pretrained(path, num_labels=1, use_kernels=False, **kwargs)
+
+
 def keep_head_in_fp32(model) -> list[str]:
     """Run the reward head (the pooler, where the model has one, and the classifier) outside bf16 autocast.
 

@@ -22,7 +22,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never download anything at run t
 
 from . import metrics
 from .data import DatasetError, Pair, load_pairs
-from .device import cuda_available, keep_head_in_fp32, set_threads, use_bf16
+from .device import cuda_available, keep_head_in_fp32, load_classifier, set_threads, use_bf16
 from .encoding import PairEncoder
 
 
@@ -143,13 +143,13 @@ def quantize_int8(model):
 def load_reward_model(model_dir: str | Path, *, device: str | None = None):
     """Load (model, tokenizer, training record) from a folder rm_training.train wrote (or any reward model)."""
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoTokenizer
 
     model_dir = Path(model_dir)
     check_reward_model_folder(model_dir)
     try:
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
-        model = AutoModelForSequenceClassification.from_pretrained(model_dir, num_labels=1, use_kernels=False)
+        model = load_classifier(model_dir)
     except (OSError, ValueError) as error:
         raise ModelError(f"{model_dir}: cannot load the model ({error})") from None
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")

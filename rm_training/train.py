@@ -29,8 +29,7 @@ from typing import Callable
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never download anything at run time
 
 from datasets import Dataset
-from transformers import (AutoModelForSequenceClassification, AutoTokenizer, PrinterCallback,
-                          TrainerCallback, set_seed)
+from transformers import AutoTokenizer, PrinterCallback, TrainerCallback, set_seed
 from trl import RewardConfig, RewardTrainer
 
 from . import metrics
@@ -38,7 +37,7 @@ from .card import curve_summary, render_card
 from .checks import BaseModelError, check_base_model, first_line
 from .config import TrainConfig
 from .data import DatasetError, Pair, PairSet, load_pairs, manifest_provenance
-from .device import cuda_available, keep_head_in_fp32, set_threads, use_bf16
+from .device import cuda_available, keep_head_in_fp32, load_classifier, set_threads, use_bf16
 from .encoding import PairEncoder
 from .score import score_encoded
 
@@ -147,10 +146,7 @@ def load_base(config: TrainConfig):
     set_seed(config.seed)
     try:
         tokenizer = AutoTokenizer.from_pretrained(config.base_model)
-        # No Hub kernels: from 5.25 transformers kernelizes on CUDA by default, fetching code from the Hub
-        # (offline, or without the `kernels` package, loading fails); CPU runs were unaffected.
-        model = AutoModelForSequenceClassification.from_pretrained(config.base_model, num_labels=1,
-                                                                   use_kernels=False)
+        model = load_classifier(config.base_model)
     except (OSError, ValueError) as error:
         raise TrainError(f"base model {config.base_model!r} cannot be loaded: {first_line(error)}") from None
     if tokenizer.pad_token is None:  # causal LMs: pad with EOS, the usual choice

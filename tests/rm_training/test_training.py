@@ -58,7 +58,7 @@ def test_the_same_config_and_seed_give_the_same_model_whatever_the_process_drew_
 
 def test_models_load_without_hub_kernels(trained):
     """transformers >= 5.25 kernelizes on CUDA by default, with code fetched from the Hub (and fails to load
-    without the `kernels` package): training and scoring load with it off, on every device."""
+    without the `kernels` package): training and scoring load with it off (rm_training.device.load_classifier)."""
     result, dataset, _ = trained
     model, _ = load_base(tiny_config(dataset, "unused"))
     assert model.use_kernels is False

@@ -8,7 +8,8 @@ what the head learned). Three runs, each timed with its model load:
   "naive": for each pair, encode chosen and rejected (same encoder, same max length) and run them as one
            padded batch of two, fp32, under torch.no_grad.
   "ours fp32": score() with its defaults: all sequences sorted by length, batches within a token budget
-           (rows x longest <= DEFAULT_BATCH_TOKENS), inference_mode, bf16 autocast only where the CPU has it.
+           (rows x longest <= DEFAULT_BATCH_TOKENS; in bf16 the width rounded up to a multiple of 32),
+           inference_mode, bf16 autocast only where the CPU has it.
   "ours int8": score(quantize="int8"): the same with the Linear layers quantized to int8 (opt-in).
 Prints pairs/s, the speed-up over naive, the largest reward difference from naive, and for int8 the
 share of pairs whose preferred side matches ours fp32. Then forward-pass throughput by batch shape

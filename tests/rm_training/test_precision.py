@@ -52,6 +52,19 @@ def test_bf16_scoring_does_not_round_rewards_to_bf16(reward_model):
     assert max(abs(a - b) for a, b in zip(exact, fast)) < 0.03
 
 
+def test_padding_batches_to_a_width_multiple_changes_no_reward(reward_model):
+    """bf16 scoring pads each batch to a multiple of 32 tokens (fewer shapes for oneDNN to build kernels
+    for); the padding is masked, so in fp32 the rewards match unpadded ones. A 512-token input (all of
+    MiniLM's positions) is among them: rounding must not push any batch past it."""
+    model, tokenizer, sequences = reward_model
+    longest = tokenizer("bake " * 600, truncation=True, max_length=512)["input_ids"]
+    sequences = sequences + [longest, longest[:500] + [tokenizer.sep_token_id]]
+    plain = reward_scores(model, sequences, pad_id=tokenizer.pad_token_id, bf16=False, width_multiple=1)
+    rounded = reward_scores(model, sequences, pad_id=tokenizer.pad_token_id, bf16=False, width_multiple=32)
+    assert max(abs(a - b) for a, b in zip(plain, rounded)) < 1e-4
+    assert len(set(plain)) == len(sequences)
+
+
 def test_the_head_runs_in_fp32_under_autocast_and_still_learns(reward_model):
     model, tokenizer, sequences = reward_model
     keys = list(model.state_dict())

@@ -158,9 +158,11 @@ def test_int8_scoring_prefers_the_same_side_as_fp32_and_keeps_the_order_of_rewar
     assert ((fast_rewards[:, 0] > fast_rewards[:, 1]) == (exact_rewards[:, 0] > exact_rewards[:, 1])).all()
     ranks = lambda values: np.argsort(np.argsort(values.ravel()))  # noqa: E731
     rank_correlation = np.corrcoef(ranks(exact_rewards), ranks(fast_rewards))[0, 1]
-    # A 10-step model's 32 rewards sit within about 0.9 of each other, so int8's small moves (0.12 at most
-    # with the seeded head) swap a few close neighbours: the order is kept broadly, not exactly.
-    assert largest < 0.2 * np.ptp(exact_rewards), (largest, np.ptp(exact_rewards))
+    # A 10-step model's 32 rewards sit within about 0.9 of each other, so int8's small moves swap a few
+    # close neighbours: the order is kept broadly, not exactly. How far they move depends on the host: 0.12
+    # at most on an AMD CPU (model trained in fp32), 0.175 (a fifth of the spread) on an AMX Xeon, where the
+    # model trains in bf16 and int8 runs on other kernels.
+    assert largest < 0.25 * np.ptp(exact_rewards), (largest, np.ptp(exact_rewards))
     assert rank_correlation > 0.85, (rank_correlation, largest)
     assert [r["index"] for r in fast.rows] == list(range(len(pairs)))
     assert fast.summary["inference"]["quantize"] == "int8" and "int8" in fast.summary["inference"]["precision"]

@@ -44,7 +44,8 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("margin", pa.float64()), ("agreement", pa.float64()),
         ("active_ms", pa.int64()), ("served_at", pa.string()), ("submitted_at", pa.string()),
         ("gold", pa.string()), ("is_gold", pa.bool_()), ("is_quiz", pa.bool_()),
-        ("flags", pa.list_(pa.string())), ("round", pa.int64()), ("comparison_round", pa.int64()),
+        ("flags", pa.list_(pa.string())), ("repeat", pa.bool_()), ("round", pa.int64()),
+        ("comparison_round", pa.int64()),
         ("model_a", pa.string()), ("model_b", pa.string()), ("source", pa.string()),
         ("prompt", MESSAGES), ("response_a", pa.string()), ("response_b", pa.string()),
     ]),
@@ -115,5 +116,5 @@ class Rows:
         return (j.judgment_id, c.comparison_id, c.prompt_id, j.origin, j.rater,
                 j.guideline_version, j.guideline_sha256, j.display_order, j.choice, j.strength,
                 margin, agreement, j.active_ms, j.served_at, j.submitted_at,
-                c.gold, c.gold != "", c.is_quiz, list(j.flags), j.round, c.round,
+                c.gold, c.gold != "", c.is_quiz, list(j.flags), j.repeat, j.round, c.round,
                 c.model_a, c.model_b, c.source, self.messages, c.response_a, c.response_b)

@@ -50,6 +50,7 @@ class JudgmentRecord(NamedTuple):
     submitted_at: str | None
     flags: tuple[str, ...]
     round: int                       # round the judgment was made in
+    repeat: bool = False             # made on a consistency re-serve of the rater's own judged pair
 
 
 class ExportError(ValueError):

@@ -89,7 +89,7 @@ def test_raw_keeps_every_judgment_with_its_provenance(export):
         "judgment_id": 11, "comparison_id": 101, "prompt_id": 1, "origin": "here", "rater": "rater-1",
         "guideline_version": 1, "guideline_sha256": "1" * 64, "display_order": "AB", "choice": "a", "strength": 3,
         "margin": 1.0, "agreement": TWO_THIRDS, "active_ms": 1011, "served_at": "2026-01-01T00:11:00Z",
-        "submitted_at": "2026-01-01T00:11:30Z", "gold": "", "is_gold": False, "is_quiz": False, "flags": [],
+        "submitted_at": "2026-01-01T00:11:30Z", "gold": "", "is_gold": False, "is_quiz": False, "flags": [], "repeat": False,
         "round": 1, "comparison_round": 1, "model_a": "m-alpha", "model_b": "m-beta", "source": "fixture",
         "prompt": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"},
                    {"role": "assistant", "content": "Hello! How can I help?"},

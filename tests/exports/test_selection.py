@@ -119,3 +119,32 @@ def test_judgments_made_elsewhere_export_with_their_origin_and_external_pseudony
     assert len([j for _, js in _records(judged, rounds="current") for j in js]) == 11
     assert [j for _, js in _records(judged, exclude_raters=external.pseudonym) for j in js if j.origin == "import"] == []
     assert len([j for _, js in _records(judged, origin="here") for j in js]) == 10
+
+
+class _AlwaysReServe:
+    """The consistency re-serve draw, made certain."""
+
+    def random(self) -> float:
+        return 0.0
+
+
+@pytest.mark.django_db
+def test_judgments_made_on_consistency_re_serves_are_marked_repeat_when_an_export_asks_for_them(monkeypatch):
+    """Left out by default; with repeats=any a rater's two judgments of one pair come out, the second marked."""
+    from tests.conftest import make_world
+
+    world = make_world(overlap=1, n_comparisons=3, consistency_fraction=0.2, consistency_min_gap=1)
+    acknowledge(world, "alice")
+    judge_canonical(world.project, world.alice, "a")
+    judge_canonical(world.project, world.alice, "a")
+    monkeypatch.setattr(comparison_services, "_repeat_draw", _AlwaysReServe())
+    re_served = judge_canonical(world.project, world.alice, "a")
+    assert re_served.repeat_of_id is not None
+
+    def marks(**values):
+        return sorted((c.comparison_id, j.repeat) for c, js in _records(world, **values) for j in js)
+
+    original = re_served.repeat_of.comparison_id
+    assert len(marks()) == 2 and (original, False) in marks() and not any(repeat for _, repeat in marks())
+    assert marks(repeats="with") == [(original, True)]
+    assert marks(repeats="any") == sorted(marks() + [(original, True)])

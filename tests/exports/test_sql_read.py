@@ -105,6 +105,9 @@ def _assert_same_records(world):
     assert any(c.round == 2 for c, _ in groups) and any(len(js) == 1 for _, js in groups)
     assert all(isinstance(c.prompt_messages, list) and isinstance(j.flags, tuple) for c, js in groups for j in js)
     assert {j.flags for j in judgments} == {(), ("unsafe",)}
+    assert {j.repeat for j in judgments} == {True, False}
+    only_repeats = list(_sql_groups(world, selectors.parse_filters({"repeats": "with"}, project=world.project))())
+    assert only_repeats and all(j.repeat for _, js in only_repeats for j in js)
 
 
 @pytest.mark.django_db

@@ -176,7 +176,7 @@ def _judgment(row, flags: tuple[str, ...]) -> JudgmentRecord:
     return _make_judgment((
         row[0], row[1], row[3] or pseudonym_for(f"user:{row[2]}"), row[14],  # id, comparison, rater, origin
         row[4], row[5], row[6], row[7], row[8] or None, row[9],  # guideline version, sha256, choice, strength, ...
-        row[10], row[11], flags, row[13]))  # served, submitted, flags, round
+        row[10], row[11], flags, row[13], row[15]))  # served, submitted, flags, round, repeat
 
 
 _make_judgment = JudgmentRecord._make

@@ -56,8 +56,9 @@ see the README (Performance)."""
 BF16_WIDTH_MULTIPLE = 32
 """In bf16, batches are padded to a multiple of this many tokens. oneDNN builds a kernel for each input
 shape it meets (AMX on a Xeon), and with a width per batch it built one per batch: on the 2-core Xeon
-host, scoring 400 HH-RLHF pairs took 7-9 % less time (five alternating runs each). In fp32 the same
-padding cost 5-10 % (no kernels to build, only more tokens), so fp32 batches pad to their longest."""
+host, scoring 400 HH-RLHF pairs took 6-9 % less time (seven of eight back-to-back pairs of runs). In
+fp32 the same padding cost 5-10 % (no kernels to build, only more tokens), so fp32 batches pad to their
+longest."""
 QUANTIZE_CHOICES = ("int8",)
 
 

@@ -149,7 +149,10 @@ def upload_probe_suite(*, project, actor, data: bytes, file_name: str, into_queu
     sha256, now = hashlib.sha256(data).hexdigest(), clock.now()
     fields = {"file_name": file_name[:255], "sha256": sha256, "item_count": len(items),
               "items": [probes.as_record(item) for item in items], "uploaded_by": actor, "updated_at": now}
-    suite = ProbeSuite.objects.select_for_update().filter(project=project, name=items[0].suite).first()
+    # Lock the project row first: FOR UPDATE on a suite not yet there locks nothing, so two first uploads
+    # of one name (a double-clicked form) both went on to create it and the second failed on the unique name.
+    Project.objects.select_for_update().filter(pk=project.pk).first()
+    suite = ProbeSuite.objects.filter(project=project, name=items[0].suite).first()
     if suite is None:
         suite = ProbeSuite.objects.create(project=project, name=items[0].suite, created_at=now, **fields)
         outcome, previous = "created", {}

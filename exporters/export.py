@@ -40,8 +40,12 @@ Groups = Callable[[], Iterable[tuple[ComparisonRecord, list[JudgmentRecord]]]]
 def write_export(groups: Groups, request: ExportRequest, out_dir: Path, *,
                  progress: Callable[[int, int | None, str], None] | None = None,
                  total_judgments: int | None = None,
-                 provenance: dict | None = None) -> dict:
-    """Aggregate, format and write the selected judgments; return the manifest dict."""
+                 provenance: dict | None = None, partial_tag: str = "") -> dict:
+    """Aggregate, format and write the selected judgments; return the manifest dict.
+
+    The files are written in `.<out_dir name>.partial-<partial_tag>-<random>` beside out_dir: a caller
+    whose process may be killed mid-write (a job) passes a tag of its own, so that a retry removes its
+    earlier partial folder and no one else's."""
     margins = _check_request(request)
     for name, value in (("provenance", provenance), ("filters", request.filters)):
         try:
@@ -53,7 +57,8 @@ def write_export(groups: Groups, request: ExportRequest, out_dir: Path, *,
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise ExportError(f"output folder {out_dir} exists and is not empty", field="output")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir.parent / f".{out_dir.name}.partial-{uuid.uuid4().hex[:12]}"
+    tag = f"{partial_tag}-" if partial_tag else ""
+    tmp = out_dir.parent / f".{out_dir.name}.partial-{tag}{uuid.uuid4().hex[:12]}"
     tmp.mkdir()
     report = progress or (lambda done, total, message: None)
     try:

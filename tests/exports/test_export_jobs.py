@@ -83,3 +83,34 @@ def test_a_cancelled_export_leaves_no_files(judged):
     assert finished.state == "cancelled" and not finished.artifacts.exists()
     assert not services.export_dir(finished).exists()
     assert not list(services.export_dir(finished).parent.glob(f".{services.export_dir(finished).name}*"))
+
+
+def test_a_failed_export_never_removes_files_it_did_not_write_in_a_chosen_output_folder(judged, tmp_path):
+    """The folder was empty when the export was requested; someone put a file there before it ran. The
+    export fails naming the folder, and the file stays: the cleanup removes only what the job wrote."""
+    out = tmp_path / "dataset"
+    job = services.export_request(project=judged.project, actor=judged.carol, values={"format": "raw"},
+                                  output=out, enqueue=False)
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    (tmp_path / ".dataset.partial-0123456789ab").mkdir()  # another export's, writing to the same folder now
+    finished = job_run(job_id=job.pk)
+    assert finished.state == "failed" and "not empty" in finished.error
+    assert (out / "keep.txt").read_text() == "mine"
+    assert (tmp_path / ".dataset.partial-0123456789ab").is_dir()
+
+
+def test_a_retried_export_to_a_chosen_folder_replaces_what_its_earlier_attempt_left(judged, tmp_path):
+    """An attempt killed after renaming its folder (before the job was marked done) and one killed
+    mid-write: the retry removes both, as it does in the default export folder, and writes afresh."""
+    out = tmp_path / "dataset"
+    job = services.export_request(project=judged.project, actor=judged.carol, values={"format": "raw"},
+                                  output=out, enqueue=False)
+    out.mkdir()
+    (out / "manifest.json").write_text(json.dumps({"provenance": {"export_job": job.pk}, "stale": True}))
+    (tmp_path / f".dataset.partial-job{job.pk}-0123456789ab").mkdir()
+    finished = job_run(job_id=job.pk)
+    assert finished.state == "succeeded", finished.error
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert "stale" not in manifest and manifest["provenance"]["export_job"] == job.pk
+    assert not list(tmp_path.glob(".dataset.partial-*"))

@@ -100,3 +100,32 @@ def test_a_job_whose_data_vanished_fails_with_the_reason_and_writes_nothing(expo
     assert finished.state == "failed" and "no such file or folder" in finished.error
     assert not services.model_dir(finished).exists() and not services.checkpoint_dir(finished).exists()
     assert not RewardModel.objects.exists()
+
+
+def test_files_that_arrive_in_the_chosen_output_folder_after_the_request_are_kept(exported, tmp_path):
+    """The folder was empty when the run was requested. Files put there before it ran make training
+    refuse it, naming it; the job's cleanup then removes nothing it did not write."""
+    out = tmp_path / "model"
+    job = services.training_request(project=exported.project, actor=exported.carol,
+                                     values={"export": exported.export.pk, **TINY}, output=out, enqueue=False)
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    finished = job_run(job_id=job.pk)
+    assert finished.state == "failed" and "not empty" in finished.error
+    assert (out / "keep.txt").read_text() == "mine"
+    assert not RewardModel.objects.exists()
+
+
+def test_a_retry_replaces_the_model_folder_its_earlier_attempt_wrote_in_the_chosen_folder(exported, tmp_path):
+    """Killed after writing the folder but before registering the model: the retry removes that folder
+    (its metrics.json names the job) and trains again, as it does in the default model folder."""
+    out = tmp_path / "model"
+    job = services.training_request(project=exported.project, actor=exported.carol,
+                                     values={"export": exported.export.pk, **TINY}, output=out, enqueue=False)
+    out.mkdir()
+    (out / "metrics.json").write_text(json.dumps({"provenance": {"training_job": job.pk}, "stale": True}))
+    finished = job_run(job_id=job.pk)
+    assert finished.state == "succeeded", finished.error
+    record = json.loads((out / "metrics.json").read_text())
+    assert "stale" not in record and record["provenance"]["training_job"] == job.pk
+    assert RewardModel.objects.get(job=job).path == str(out)

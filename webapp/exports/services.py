@@ -1,4 +1,5 @@
 """Exports: validate a lead's request, run it as a job (selector -> exporters.write_export)."""
+import json
 import shutil
 import subprocess
 from functools import lru_cache
@@ -77,15 +78,15 @@ def export_job_run(job: Job, ctx) -> JobOutcome:
     request = ExportRequest(**{**job.params["request"], "margins": _margins(job.params["request"]["margins"]),
                                "filters": filters.as_dict()})
     out_dir = export_dir(job)
-    if job.params.get("output") is None:
-        _remove_leftovers(out_dir)
+    _remove_leftovers(job)
     total = job.params.get("selected", {}).get("judgments")
 
     def progress(done: int, total_: int | None, message: str) -> None:
         ctx.progress(done, total_ or total, message)
 
     manifest = write_export(selectors.export_groups(project, filters), request, out_dir, progress=progress,
-                            total_judgments=total, provenance=_provenance(job, project, filters))
+                            total_judgments=total, provenance=_provenance(job, project, filters),
+                            partial_tag=_partial_tag(job))
     return JobOutcome(artifacts=_artifacts(out_dir, manifest), result={"manifest": manifest})
 
 
@@ -93,16 +94,36 @@ def export_job_cleanup(job: Job) -> None:
     """A cancelled or failed export leaves no files: write_export removes its own partial output
     when it stops; this removes a complete folder whose job was cancelled in the last moment, and
     the partial folder of an attempt whose worker was killed (the sweeper then failed the job)."""
-    _remove_leftovers(export_dir(job))
+    _remove_leftovers(job)
 
 
-def _remove_leftovers(out_dir: Path) -> None:
+def _remove_leftovers(job: Job) -> None:
     """What an earlier attempt of this job left: its finished folder (killed before the job was
-    marked done, or cancelled at the end) or write_export's temporary sibling (killed mid-write)."""
-    if out_dir.exists():
+    marked done, or cancelled at the end) or write_export's temporary sibling (killed mid-write).
+
+    Only what this job wrote: a folder the lead chose was empty when the export was requested, but
+    files may have arrived there since, and another export may be writing beside it."""
+    out_dir = export_dir(job)
+    if out_dir.exists() and _may_remove(job, out_dir):
         shutil.rmtree(out_dir)
-    for partial in out_dir.parent.glob(f".{out_dir.name}.partial-*"):
+    for partial in out_dir.parent.glob(f".{out_dir.name}.partial-{_partial_tag(job)}-*"):
         shutil.rmtree(partial, ignore_errors=True)
+
+
+def _partial_tag(job: Job) -> str:
+    return f"job{job.pk}"
+
+
+def _may_remove(job: Job, out_dir: Path) -> bool:
+    """Whether out_dir is this job's to remove: its own folder in WB_EXPORT_DIR, or a finished export
+    it wrote in the folder the lead chose (the manifest names the job)."""
+    if job.params.get("output") is None:
+        return True
+    try:
+        manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and (manifest.get("provenance") or {}).get("export_job") == job.pk
 
 
 def export_dir(job: Job) -> Path:

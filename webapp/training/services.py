@@ -186,7 +186,7 @@ def training_job_run(job: Job, ctx) -> None:
     from rm_training.train import train  # torch, transformers and TRL: only in the worker that trains
 
     out = model_dir(job)
-    _remove_finished_leftovers(out)
+    _remove_finished_leftovers(job, out)
     ctx.progress(0, None, "loading the data and the base model")
     config = TrainConfig(dataset=job.params["dataset_path"], output_dir=str(out),
                          checkpoint_dir=str(checkpoint_dir(job)), provenance=_provenance(job), **job.params["config"])
@@ -223,19 +223,33 @@ def training_job_cleanup(job: Job) -> None:
     if job.state in (Job.State.QUEUED, Job.State.RUNNING):
         return
     out = model_dir(job)
-    if out.exists() and not RewardModel.objects.filter(job=job).exists():
+    if out.exists() and not RewardModel.objects.filter(job=job).exists() and _may_remove(job, out):
         shutil.rmtree(out, ignore_errors=True)
     for leftover in [checkpoint_dir(job), *out.parent.glob(f".{out.name}.partial-*")]:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _remove_finished_leftovers(out: Path) -> None:
+def _remove_finished_leftovers(job: Job, out: Path) -> None:
     """A folder an earlier attempt wrote completely but could not register (killed in between), and
     partials of attempts killed while writing: the checkpoints stay, the run resumes from them."""
-    if out.exists() and any(out.iterdir()):
+    if out.exists() and any(out.iterdir()) and _may_remove(job, out):
         shutil.rmtree(out)
     for partial in out.parent.glob(f".{out.name}.partial-*"):
         shutil.rmtree(partial, ignore_errors=True)
+
+
+def _may_remove(job: Job, out: Path) -> bool:
+    """Whether this job may remove `out`: the folder it owns in WB_MODEL_DIR, or a model folder it wrote
+    in the folder the lead chose (its metrics.json names the job). That folder was empty when the run
+    was requested, but files may have arrived since: those are not the job's to delete (training then
+    refuses the folder, naming it)."""
+    if not job.params.get("output"):
+        return True
+    try:
+        record = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and (record.get("provenance") or {}).get("training_job") == job.pk
 
 
 def _provenance(job: Job) -> dict:

@@ -5,6 +5,13 @@ Votes. Under `--ties drop` tie judgments are removed first (counted as dropped j
 both_bad ("neither response is acceptable") is a vote too: it is no preference, so when it wins
 the comparison is dropped, and when it loses it lowers the row's agreement.
 
+One vote per rater. A consistency repeat (JudgmentRecord.repeat: the rater judged the pair again,
+sides swapped, to measure their consistency) is exported only when the lead asks for repeats. In the
+raw format and with `--aggregate none` it is a row of its own, marked; when aggregating, the rater's
+original judgment is their vote and the repeat is dropped (counted as dropped, reason "repeat"), so
+no rater counts twice. A repeat whose original is not in the selection (an export of repeats only)
+is the rater's vote.
+
 majority: the label with strictly the most votes wins. A shared top count is "split_vote"; a
 winning tie is "tie_won"; a winning both_bad is "both_bad_won"; these comparisons are dropped and
 counted with the reason. Only a or b makes a row.
@@ -25,6 +32,14 @@ from exporters.records import ComparisonRecord, JudgmentRecord
 
 LABELS = ("a", "b", "tie", "both_bad")
 LABEL_INDEX = {label: i for i, label in enumerate(LABELS)}
+
+
+def one_vote_per_rater(judgments: list[JudgmentRecord]) -> list[JudgmentRecord]:
+    """The judgments without consistency repeats whose rater's original judgment is among them."""
+    if not any(j.repeat for j in judgments):
+        return judgments  # the common case: repeats are left out of exports by default
+    originals = {j.rater for j in judgments if not j.repeat}
+    return [j for j in judgments if not (j.repeat and j.rater in originals)]
 
 
 def votes(judgments: list[JudgmentRecord], ties: str) -> list[JudgmentRecord]:
@@ -59,7 +74,7 @@ class DawidSkeneLabels:
         tasks, workers, labels = [], [], []
         rater_codes: dict[str, int] = {}
         for comparison, judgments in groups():
-            for j in votes(judgments, ties):
+            for j in votes(one_vote_per_rater(judgments), ties):
                 tasks.append(comparison.comparison_id)
                 workers.append(rater_codes.setdefault(j.rater, len(rater_codes)))
                 labels.append(LABEL_INDEX.get(j.choice, -1))

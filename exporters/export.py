@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from exporters import stats as stats_mod
-from exporters.aggregate import DawidSkeneLabels, majority, votes
+from exporters.aggregate import DawidSkeneLabels, majority, one_vote_per_rater, votes
 from exporters.card import write_card
 from exporters.formats import SCHEMAS, Rows
 from exporters.margins import margin_for, resolve_margins
@@ -214,6 +214,10 @@ def _rows(comparison: ComparisonRecord, judgments: list[JudgmentRecord], request
     """The comparison's rows (a list, not a generator: this runs once per comparison)."""
     if not judgments:
         return []
+    if request.aggregate != "none":
+        voting = one_vote_per_rater(judgments)
+        acc.drop_judgments("repeat", len(judgments) - len(voting))
+        judgments = voting
     counted = votes(judgments, request.ties)
     acc.drop_judgments("tie", len(judgments) - len(counted))
     if not counted and request.aggregate != "none":

@@ -5,7 +5,7 @@ from collections import Counter
 
 import numpy as np
 
-from exporters.aggregate import LABEL_INDEX, LABELS
+from exporters.aggregate import LABEL_INDEX, LABELS, one_vote_per_rater
 from prefkit import agreement as ag
 
 BOOTSTRAP_RESAMPLES = 1000
@@ -31,9 +31,10 @@ class Accumulator:
         len_a, len_b = len(comparison.response_a), len(comparison.response_b)
         a_longer, unequal = len_a > len_b, len_a != len_b
         provenance = self.provenance
-        left = known = longer = compared = 0
+        left = known = longer = compared = repeats = 0
         for j in judgments:
             choice = j.choice
+            repeats += j.repeat
             counts[LABEL_INDEX[choice]] += 1
             key = (j.origin, j.guideline_version, j.guideline_sha256)
             provenance[key] = provenance.get(key, 0) + 1
@@ -49,6 +50,10 @@ class Accumulator:
         self.left[1] += known
         self.longer[0] += longer
         self.longer[1] += compared
+        if repeats:  # agreement is between raters: a rater's consistency repeat is not a second one
+            counts = [0, 0, 0, 0]
+            for j in one_vote_per_rater(judgments):
+                counts[LABEL_INDEX[j.choice]] += 1
         key = tuple(counts)
         self.patterns[key] = self.patterns.get(key, 0) + 1
 

@@ -1,5 +1,6 @@
 """Golden rows: the exact output for the hand-built fixture (see fixture.py for what each comparison tests)."""
 from tests.exporters.conftest import read_jsonl
+from tests.exporters.fixture import COMPARISONS, JUDGMENTS
 
 THIRD, TWO_THIRDS = 1 / 3, 2 / 3
 P101 = ("System: Be brief.\n\nHuman: Hi\n\nAssistant: Hello! How can I help?\n\n"
@@ -117,3 +118,26 @@ def test_margins_are_configurable(export):
     folder, manifest = export(format="trl-standard", aggregate="majority", margins={1: 0.0, 2: 1.0, 3: 2.0})
     assert [r["margin"] for r in read_jsonl(folder / "train.jsonl")] == [1.0, 1.0, 2.0, 1.5]
     assert manifest["margins"] == {"mapping": {"1": 0.0, "2": 1.0, "3": 2.0}, "no_strength": 0.0, "default": False}
+
+
+def _with_a_consistency_repeat():
+    """Comparison 104 (a vs b: a split vote) plus rater-1's repeat of it, now choosing b."""
+    first = JUDGMENTS[104][0]
+    repeat = first._replace(judgment_id=44, choice="a" if first.choice == "b" else "b", repeat=True,
+                            display_order="BA" if first.display_order == "AB" else "AB")
+    return [(c, JUDGMENTS[c.comparison_id] + [repeat] if c.comparison_id == 104 else JUDGMENTS[c.comparison_id])
+            for c in COMPARISONS]
+
+
+def test_aggregating_counts_a_rater_once_when_their_consistency_repeat_is_exported(export):
+    selection = _with_a_consistency_repeat
+    for aggregate in ("majority", "dawid-skene"):
+        folder, manifest = export(format="trl-standard", aggregate=aggregate, groups_fn=selection)
+        plain_folder, plain = export(format="trl-standard", aggregate=aggregate)
+        assert read_jsonl(folder / "train.jsonl") == read_jsonl(plain_folder / "train.jsonl"), aggregate
+        assert manifest["counts"]["dropped_judgments"] == {**plain["counts"]["dropped_judgments"], "repeat": 1}
+        assert manifest["counts"]["dropped_comparisons"] == plain["counts"]["dropped_comparisons"]
+        assert manifest["agreement"] == plain["agreement"]
+    raw_folder, _ = export(format="raw", aggregate="none", groups_fn=selection)
+    rows = {r["judgment_id"]: r for r in read_jsonl(raw_folder / "train.jsonl")}
+    assert rows[44]["repeat"] is True and rows[41]["repeat"] is False  # kept as rows of their own, marked

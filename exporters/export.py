@@ -214,29 +214,35 @@ def _rows(comparison: ComparisonRecord, judgments: list[JudgmentRecord], request
     """The comparison's rows (a list, not a generator: this runs once per comparison)."""
     if not judgments:
         return []
+    voters = one_vote_per_rater(judgments)  # a rater's consistency repeat is a row at most, never a vote
     if request.aggregate != "none":
-        voting = one_vote_per_rater(judgments)
-        acc.drop_judgments("repeat", len(judgments) - len(voting))
-        judgments = voting
+        acc.drop_judgments("repeat", len(judgments) - len(voters))
+        judgments = voters
     counted = votes(judgments, request.ties)
     acc.drop_judgments("tie", len(judgments) - len(counted))
     if not counted and request.aggregate != "none":
         acc.drop_comparison("no_votes_left")
         return []
     tally: dict[str, int] = {}
-    for j in counted:
+    tallied = counted if voters is judgments else votes(voters, request.ties)
+    for j in tallied:
         tally[j.choice] = tally.get(j.choice, 0) + 1
-    n = len(counted)
+    n = len(tallied)
 
     def margin(j: JudgmentRecord) -> float:
         return margin_for(j.strength, margins, j.judgment_id, request.scale)
 
+    def share(j: JudgmentRecord) -> float | None:
+        # A repeat row's choice may have no vote (its rater's vote is the first judgment), and when
+        # that first judgment was a dropped tie there may be no votes at all.
+        return tally.get(j.choice, 0) / n if n else None
+
     if request.format == "raw":
         rows = Rows(request.format, comparison)
-        return [rows.raw(j, margin(j) if j.choice in ("a", "b") else None, tally[j.choice] / n) for j in counted]
+        return [rows.raw(j, margin(j) if j.choice in ("a", "b") else None, share(j)) for j in counted]
     if request.aggregate == "none":
         rows = Rows(request.format, comparison)
-        preferences = [rows.preference(j.choice, margin(j), tally[j.choice] / n, [j.judgment_id])
+        preferences = [rows.preference(j.choice, margin(j), share(j), [j.judgment_id])
                        for j in counted if j.choice != "both_bad"]
         acc.drop_judgments("both_bad", len(counted) - len(preferences))
         return preferences

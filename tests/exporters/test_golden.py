@@ -141,3 +141,14 @@ def test_aggregating_counts_a_rater_once_when_their_consistency_repeat_is_export
     raw_folder, _ = export(format="raw", aggregate="none", groups_fn=selection)
     rows = {r["judgment_id"]: r for r in read_jsonl(raw_folder / "train.jsonl")}
     assert rows[44]["repeat"] is True and rows[41]["repeat"] is False  # kept as rows of their own, marked
+    assert rows[41]["agreement"] == rows[42]["agreement"] == rows[44]["agreement"] == 0.5  # of 2 raters' votes
+
+
+def test_a_repeat_row_whose_raters_only_vote_was_a_dropped_tie_has_no_agreement(export):
+    tie = JUDGMENTS[107][0]  # comparison 107: only ties
+    repeat = tie._replace(judgment_id=74, choice="a", repeat=True)
+    selection = lambda: [(c, [tie, repeat]) for c in COMPARISONS if c.comparison_id == 107]  # noqa: E731
+    folder, manifest = export(format="raw", aggregate="none", ties="drop", groups_fn=selection)
+    (row,) = read_jsonl(folder / "train.jsonl")
+    assert (row["judgment_id"], row["repeat"], row["agreement"]) == (74, True, None)
+    assert manifest["counts"]["dropped_judgments"] == {"tie": 1}

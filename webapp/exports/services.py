@@ -1,5 +1,4 @@
 """Exports: validate a lead's request, run it as a job (selector -> exporters.write_export)."""
-import json
 import shutil
 import subprocess
 from functools import lru_cache
@@ -14,7 +13,7 @@ from webapp.core.errors import Forbidden, ValidationFailed
 from webapp.exports import selectors
 from webapp.projects.selectors import role_of
 from webapp.runs.models import Job
-from webapp.runs.services import ArtifactFile, JobOutcome, job_create
+from webapp.runs.services import ArtifactFile, JobOutcome, job_create, written_by
 
 EXPORT_JOB_KIND = "export"
 REQUEST_FIELDS = ("format", "aggregate", "ties", "file_format", "margins", "test_fraction", "seed")
@@ -117,13 +116,7 @@ def _partial_tag(job: Job) -> str:
 def _may_remove(job: Job, out_dir: Path) -> bool:
     """Whether out_dir is this job's to remove: its own folder in WB_EXPORT_DIR, or a finished export
     it wrote in the folder the lead chose (the manifest names the job)."""
-    if job.params.get("output") is None:
-        return True
-    try:
-        manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(manifest, dict) and (manifest.get("provenance") or {}).get("export_job") == job.pk
+    return job.params.get("output") is None or written_by(job, out_dir / "manifest.json", "export_job")
 
 
 def export_dir(job: Job) -> Path:

@@ -6,6 +6,7 @@ re-queued (at most max_attempts tries in all), then failed with the reason.
 import contextlib
 import datetime as dt
 import hashlib
+import json
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -47,6 +48,17 @@ class ArtifactFile:
 class JobOutcome:
     artifacts: list[ArtifactFile] = field(default_factory=list)
     result: dict = field(default_factory=dict)
+
+
+def written_by(job: Job, record_file: Path, key: str) -> bool:
+    """Whether a JSON record a job writes with its output (an export's manifest.json, a model's
+    metrics.json) names `job` under provenance[key]: how a job tells its own earlier output in a
+    folder the lead chose from files that arrived there by other hands."""
+    try:
+        record = json.loads(record_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and (record.get("provenance") or {}).get(key) == job.pk
 
 
 def _audit(job: Job, event: str, actor=None, **payload) -> None:

